@@ -1,0 +1,292 @@
+"""Importing files into the library: find them, read them, analyse them, store each in one transaction.
+
+Every file found ends as exactly one ImportResult: ``imported``, ``duplicate``, ``skipped`` (valid, but no foot
+activity) or ``rejected`` (unreadable). Nothing here raises for a bad file; one file never stops the others.
+Reading and analysis run in worker processes for large batches; only the main process writes to SQLite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
+from stridelink.models import Activity, Reader, Signals
+from stridelink.plugins import get_readers
+from stridelink.store import DuplicateFileError, Library
+
+MAX_FILE_BYTES = 256 * 1024 * 1024  # no watch file comes near this; larger ones are refused unread
+MAX_ZIP_MEMBERS = 20_000
+MAX_ZIP_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
+PARALLEL_MIN_FILES = 16
+CHUNK_FILES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    path: str
+    status: str  # imported, duplicate, skipped, rejected
+    run_ids: tuple[str, ...] = ()
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "run_id": self.run_ids[0] if self.run_ids else None,
+            "error": self.error,
+            "run_ids": list(self.run_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to import: where it was found and how to get its bytes."""
+
+    path: str
+    name: str
+    load: Callable[[], bytes] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    status: str  # ok, skipped, rejected
+    activities: tuple[tuple[Activity, Signals | None], ...] = ()
+    reason: str | None = None
+    training: TrainingSessionFile | None = None
+
+
+def _read_limited(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFileError(f"larger than {MAX_FILE_BYTES // 2**20} MB: not an activity file")
+    return data
+
+
+def _zip_sources(path: Path, display: str, suffixes: set[str]) -> Iterator[Source | ImportResult]:
+    """Members of a zip archive, read in memory (nothing is extracted to disk)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield ImportResult(display, "rejected", error=f"not a readable zip archive ({exc})")
+        return
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        if len(members) > MAX_ZIP_MEMBERS:
+            yield ImportResult(display, "rejected", error=f"zip archive with {len(members)} entries: too many")
+            return
+        total = 0
+        for info in members:
+            shown = f"{display}!{info.filename}"
+            suffix = Path(info.filename).suffix.lower()
+            if suffix not in suffixes and suffix != ".zip":
+                continue
+            total += info.file_size
+            if stat.S_ISLNK(info.external_attr >> 16):
+                yield ImportResult(shown, "rejected", error="a symbolic link inside the archive: not followed")
+            elif suffix == ".zip":
+                yield ImportResult(shown, "rejected", error="an archive inside an archive: unpack the outer one first")
+            elif info.flag_bits & 0x1:
+                yield ImportResult(shown, "rejected", error="encrypted archive entry")
+            elif info.file_size > MAX_FILE_BYTES or total > MAX_ZIP_TOTAL_BYTES:
+                yield ImportResult(shown, "rejected", error="unpacks to an implausible size (a zip bomb?)")
+            else:
+                yield Source(shown, info.filename, _zip_loader(path, info))
+
+
+def _zip_loader(path: Path, info: zipfile.ZipInfo) -> Callable[[], bytes]:
+    def load() -> bytes:
+        with zipfile.ZipFile(path) as archive, archive.open(info) as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # the declared size may lie: never read past the limit
+        if len(data) > MAX_FILE_BYTES:
+            raise UnreadableFileError("unpacks to an implausible size (a zip bomb?)")
+        return data
+
+    return load
+
+
+def find_sources(inputs: Iterable[str | Path], suffixes: set[str]) -> Iterator[Source | ImportResult]:
+    """Expand files, folders (recursively, sorted) and zip archives into sources, in a stable order."""
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    child = Path(root) / name
+                    suffix = child.suffix.lower()
+                    if suffix == ".zip":
+                        yield from _zip_sources(child, str(child), suffixes)
+                    elif suffix in suffixes and not child.is_symlink():
+                        yield Source(str(child), name, lambda p=child: _read_limited(p))
+        elif path.suffix.lower() == ".zip":
+            yield from _zip_sources(path, str(path), suffixes)
+        elif path.suffix.lower() in suffixes:
+            yield Source(str(path), path.name, lambda p=path: _read_limited(p))
+        elif path.exists():
+            known = ", ".join(sorted(suffixes))
+            yield ImportResult(str(path), "rejected", error=f"unsupported file type (stridelink reads {known}, .zip)")
+        else:
+            yield ImportResult(str(path), "rejected", error="no such file")
+
+
+def analyse(data: bytes, name: str) -> Analysis:
+    """Read one file's bytes and compute the signals of each foot activity. Never raises for a bad file."""
+    reader = get_readers().get(Path(name).suffix.lower())
+    if reader is None:
+        return Analysis("rejected", reason="unsupported file type")
+    try:
+        activities = _read(reader, data, name)
+    except TrainingSessionFile as exc:
+        return Analysis("skipped", reason=str(exc), training=exc)
+    except NotARunError as exc:
+        return Analysis("skipped", reason=str(exc))
+    except UnreadableFileError as exc:
+        return Analysis("rejected", reason=str(exc))
+    except RecursionError:
+        return Analysis("rejected", reason="nesting too deep to be an activity file")
+    except MemoryError:
+        return Analysis("rejected", reason="too large to read")
+    except Exception as exc:  # a reader bug must not stop the batch: report it on one line
+        return Analysis("rejected", reason=f"could not read the file ({type(exc).__name__}: {str(exc)[:200]})")
+    return Analysis("ok", tuple((activity, _signals(activity)) for activity in activities))
+
+
+def _read(reader: Reader, data: bytes, name: str) -> list[Activity]:
+    activities = list(reader.read(data, name))
+    if not activities:
+        raise NotARunError("no foot activity in the file")
+    return activities
+
+
+def _signals(activity: Activity) -> Signals | None:
+    try:
+        from stridelink.signals import compute_signals
+    except ImportError:
+        return None
+    return compute_signals(activity)
+
+
+def _analyse_job(job: tuple[bytes, str]) -> Analysis:
+    return analyse(*job)
+
+
+def import_sources(
+    library: Library,
+    sources: Iterable[Source | ImportResult],
+    *,
+    workers: int | None = None,
+    on_result: Callable[[ImportResult], None] | None = None,
+) -> list[ImportResult]:
+    """Import every source; results come back in the order the sources were found.
+
+    Files are read in chunks so a batch of years of files never sits in memory at once.
+    """
+    found = list(sources)
+    results: list[ImportResult] = []
+
+    def emit(result: ImportResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    count = sum(isinstance(s, Source) for s in found)
+    parallel = workers if workers is not None else (min(os.cpu_count() or 1, 8) if count >= PARALLEL_MIN_FILES else 1)
+    executor: Executor | None = ProcessPoolExecutor(parallel) if parallel > 1 else None
+    try:
+        for start in range(0, len(found), CHUNK_FILES):
+            _import_chunk(library, found[start : start + CHUNK_FILES], executor, emit)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    return results
+
+
+def _import_chunk(
+    library: Library,
+    chunk: list[Source | ImportResult],
+    executor: Executor | None,
+    emit: Callable[[ImportResult], None],
+) -> None:
+    # Each item: a finished result, ("new", source, data, sha) or ("copy", source, sha) for repeated bytes.
+    ready: list[Any] = []
+    seen: set[str] = set()
+    for source in chunk:
+        if isinstance(source, ImportResult):
+            ready.append(source)
+            continue
+        try:
+            data = source.load()
+        except UnreadableFileError as exc:
+            ready.append(ImportResult(source.path, "rejected", error=str(exc)))
+            continue
+        except OSError as exc:
+            ready.append(ImportResult(source.path, "rejected", error=f"cannot read the file: {exc.strerror or exc}"))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        known = library.run_ids_of_file(sha)
+        if known is not None:
+            ready.append(ImportResult(source.path, "duplicate", tuple(known)))
+        elif sha in seen:
+            ready.append(("copy", source, sha))
+        else:
+            seen.add(sha)
+            ready.append(("new", source, data, sha))
+    jobs = [(item[2], item[1].name) for item in ready if isinstance(item, tuple) and item[0] == "new"]
+    analyses = iter(executor.map(_analyse_job, jobs, chunksize=2) if executor else map(_analyse_job, jobs))
+    first: dict[str, ImportResult] = {}
+    for item in ready:
+        if isinstance(item, ImportResult):
+            emit(item)
+        elif item[0] == "new":
+            _, source, data, sha = item
+            first[sha] = _store(library, source, data, sha, next(analyses))
+            emit(first[sha])
+        else:
+            _, source, sha = item
+            original = first[sha]
+            status = "duplicate" if original.status in ("imported", "duplicate") else original.status
+            emit(ImportResult(source.path, status, original.run_ids, original.error))
+
+
+def _store(library: Library, source: Source, data: bytes, sha: str, analysis: Analysis) -> ImportResult:
+    if analysis.status == "rejected":
+        return ImportResult(source.path, "rejected", error=analysis.reason)
+    if analysis.status == "skipped":
+        if analysis.training is not None and analysis.training.start_utc is not None:
+            _log_training(library, sha, analysis.training)
+        return ImportResult(source.path, "skipped", error=analysis.reason)
+    fmt = Path(source.name).suffix.lower().lstrip(".")
+    try:
+        run_ids = library.add_file(sha, Path(source.name).name, data, fmt, analysis.activities)
+    except DuplicateFileError as exc:  # another importer stored the same bytes a moment ago
+        return ImportResult(source.path, "duplicate", tuple(exc.run_ids))
+    return ImportResult(source.path, "imported", tuple(run_ids))
+
+
+def _log_training(library: Library, sha: str, session: TrainingSessionFile) -> None:
+    """A strength or mobility activity from the watch counts as an ankle session done."""
+    from stridelink.settings import load_settings
+
+    tz = load_settings(library.home).tz
+    day = session.start_utc.astimezone(tz).date()  # type: ignore[attr-defined]
+    library.add_log(day, "session", value=round(session.duration_s / 60.0, 1), note=session.label, source=sha)
+
+
+def import_paths(
+    library: Library,
+    inputs: Iterable[str | Path],
+    *,
+    workers: int | None = None,
+    on_result: Callable[[ImportResult], None] | None = None,
+) -> list[ImportResult]:
+    suffixes = set(get_readers())
+    return import_sources(library, find_sources(inputs, suffixes), workers=workers, on_result=on_result)

@@ -1,0 +1,135 @@
+"""Schema changes, append-only: each migration runs once, in order, recorded in ``_migrations``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
+
+
+def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_create_library(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE files (
+            sha256 TEXT PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            format TEXT NOT NULL,
+            archive_name TEXT NOT NULL,
+            imported_utc TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL REFERENCES files(sha256) ON DELETE CASCADE,
+            leg INTEGER NOT NULL,
+            start_utc TEXT NOT NULL,
+            sport TEXT NOT NULL,
+            sub_sport TEXT,
+            distance_m REAL,
+            duration_s REAL,
+            source TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            manufacturer TEXT,
+            product TEXT,
+            altitude_source TEXT,
+            device_totals TEXT NOT NULL DEFAULT '{}',
+            laps TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX runs_start ON runs(start_utc);
+        CREATE TABLE samples (
+            run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+            n INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE TABLE signals (
+            run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+            method_version INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migration
+def m002_create_logs(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE logs (
+            entry_id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            side TEXT,
+            value REAL,
+            note TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'manual',
+            created_utc TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX logs_from_files ON logs(source) WHERE source != 'manual';
+        CREATE INDEX logs_day ON logs(day);
+        """
+    )
+
+
+@migration
+def m003_create_plans(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE plans (
+            week TEXT PRIMARY KEY,
+            stage_number INTEGER NOT NULL,
+            stage_name TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            planned_utc TEXT NOT NULL
+        );
+        CREATE TABLE exporter_memory (
+            exporter TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (exporter, key)
+        );
+        """
+    )
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run statements one by one (``executescript`` would commit the open transaction)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations this database has not seen; returns their names.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``): each migration is its own transaction.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                db.execute("ROLLBACK")  # another process got there first
+                continue
+            fn(db)
+            db.execute("INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", (name,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied

@@ -1,0 +1,261 @@
+"""The records stridelink passes around: frozen dataclasses; time series stay in DataFrames."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+# Keys a reader may put in ``Activity.device_totals``: the device's own session figures, canonical units.
+DEVICE_TOTAL_KEYS = (
+    "distance_m",
+    "timer_time_s",
+    "elapsed_time_s",
+    "ascent_m",
+    "descent_m",
+    "avg_speed_mps",
+    "avg_heart_rate_bpm",
+    "avg_cadence_spm",
+    "avg_gct_ms",
+    "avg_gct_balance_left_pct",
+    "avg_vertical_oscillation_mm",
+    "avg_vertical_ratio_pct",
+    "avg_step_length_mm",
+    "avg_power_w",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Activity:
+    """One foot activity as a reader found it; a multisport file yields one per running leg."""
+
+    sport: str  # FIT sport names: running, walking, hiking
+    sub_sport: str | None  # FIT sub_sport names: trail, track, treadmill, road, street, generic, ...
+    start_utc: datetime  # timezone-aware, UTC
+    source_format: str  # fit, gpx, tcx, ...
+    samples: pd.DataFrame  # canonical columns (stridelink.columns)
+    manufacturer: str | None = None
+    product: str | None = None
+    altitude_source: str | None = None  # "barometric", "gps" or None when the file has no altitude
+    device_totals: Mapping[str, float] = field(default_factory=dict)
+    laps: tuple[Mapping[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What a run did to the runner's ankles; ``None`` where the file carries no such data."""
+
+    method_version: int
+    distance_m: float | None = None
+    duration_s: float | None = None
+    moving_time_s: float | None = None
+    cadence_spm: float | None = None
+    gct_ms: float | None = None
+    gct_balance_left_pct: float | None = None
+    vertical_oscillation_mm: float | None = None
+    vertical_ratio_pct: float | None = None
+    step_length_mm: float | None = None
+    elevation_gain_m: float | None = None
+    elevation_loss_m: float | None = None
+    device_ascent_m: float | None = None
+    device_descent_m: float | None = None
+    climb_m_per_km: float | None = None
+    grade_std_pct: float | None = None
+    terrain_variability: float | None = None
+    surface: str = "unknown"  # trail, road, track, treadmill, unknown
+    surface_source: str = "inferred"  # device or inferred
+    hill_session: bool | None = None
+    cadence_drift_pct: float | None = None
+    gct_drift_pct: float | None = None
+    speed_mps: float | None = None  # mean moving speed, for like-for-like comparisons
+    heart_rate_bpm: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Signals:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run as the library holds it."""
+
+    run_id: str
+    sha256: str  # of the original file's bytes
+    leg: int  # 0 for single-sport files; the running leg's index in a multisport file
+    start_utc: datetime
+    sport: str
+    sub_sport: str | None
+    distance_m: float | None
+    duration_s: float | None
+    source: str  # the source format: fit, gpx, ...
+    file_name: str
+    manufacturer: str | None = None
+    product: str | None = None
+    signals: Signals | None = None
+
+    def to_dict(self, *, with_signals: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "run_id": self.run_id,
+            "start_utc": self.start_utc.isoformat(),
+            "sport": self.sport,
+            "sub_sport": self.sub_sport,
+            "distance_m": self.distance_m,
+            "duration_s": self.duration_s,
+            "source": self.source,
+            "file_name": self.file_name,
+            "device": " ".join(p for p in (self.manufacturer, self.product) if p) or None,
+        }
+        if with_signals:
+            data["signals"] = self.signals.to_dict() if self.signals else {}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    number: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    name: str
+    dose: str
+    focus: str
+    cue: str = ""
+    equipment: tuple[str, ...] = ()
+    key: str = ""  # stable identifier in the exercise library
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    kind: str  # more_lateral, dial_back, hold, advance, regress, cadence, unilateral, calf_endurance, ...
+    summary: str
+    reason: str
+    run_ids: tuple[str, ...] = ()
+    rule: str = ""  # the rule that made it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "summary": self.summary, "reason": self.reason, "run_ids": list(self.run_ids)}
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    date: date
+    title: str
+    duration_min: int
+    focus: tuple[str, ...]
+    exercises: tuple[Exercise, ...]
+    kind: str = "ankle"  # warmup, ankle, flow
+    why: str = ""
+    slot: str = ""  # stable identifier within the week, e.g. "ankle-1"; calendar UIDs derive from it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "title": self.title,
+            "duration_min": self.duration_min,
+            "focus": list(self.focus),
+            "exercises": [{"name": e.name, "dose": e.dose, "focus": e.focus} for e in self.exercises],
+            "kind": self.kind,
+            "slot": self.slot,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    week: str  # ISO week, "2026-W49"
+    stage: Stage
+    adjustments: tuple[Adjustment, ...]
+    sessions: tuple[Session, ...]
+    notes: tuple[str, ...] = ()  # safety notes the runner must see (pain, stop and seek advice)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "week": self.week,
+            "stage": {"number": self.stage.number, "name": self.stage.name},
+            "adjustments": [a.to_dict() for a in self.adjustments],
+            "sessions": [s.to_dict() for s in self.sessions],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A file format stridelink can import, registered through the ``register_readers`` hook.
+
+    ``read(data, name)`` returns the file's foot activities; it raises ``UnreadableFileError`` for damaged
+    files and ``NotARunError`` (with the reason) for valid files that hold no foot activity.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]  # lower case, with the dot: (".fit",)
+    read: Callable[[bytes, str], Sequence[Activity]]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What an exporter gets besides the plans.
+
+    ``memory`` persists between exports of the same exporter (string keys and values), e.g. to raise an
+    event's SEQUENCE when it changes or to cancel sessions that disappeared from a re-plan.
+    """
+
+    settings: Any  # stridelink.settings.Settings
+    memory: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """An export format, registered through the ``register_exporters`` hook."""
+
+    name: str
+    suffix: str  # default file suffix, with the dot: ".ics"
+    write: Callable[[Sequence[Plan], ExportContext], bytes]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """Something the athlete logged: pain or soreness, a knee-to-wall test, an ankle session done."""
+
+    entry_id: int
+    day: date  # the local day it refers to
+    kind: str  # pain, soreness, knee_to_wall, session
+    side: str | None = None  # left, right, both
+    value: float | None = None  # 0-10 for pain and soreness, cm for knee_to_wall, minutes for a session
+    note: str = ""
+    source: str = "manual"  # manual, or the run library's file for a strength/mobility activity
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule sees when it judges the week ``week`` (runs and logs from before its Monday only)."""
+
+    week: str
+    week_start: date  # the Monday, local time
+    recent_runs: tuple[Run, ...]  # the 7 days before week_start
+    baseline_runs: tuple[Run, ...]  # the 28 days before those: the athlete's own baseline
+    logs: tuple[LogEntry, ...]  # entries up to week_start, newest last
+    stage: Stage  # the stage the athlete was in last week
+    settings: Any = None
+    weeks_in_stage: int = 0  # how many weeks the athlete has been at ``stage`` (1 = it began last week)
+    programme: Any = None  # stridelink.programme.Programme the plan is built from (None: the packaged one)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A plan rule, registered through the ``register_rules`` hook: returns the adjustments it suggests."""
+
+    name: str
+    evaluate: Callable[[RuleContext], Sequence[Adjustment]]
+    description: str = ""

@@ -1,0 +1,297 @@
+"""The run library: SQLite in the library folder plus the archived original files.
+
+One transaction per file: a file's runs, samples and signals land together or not at all. Files are identified
+by the SHA-256 of their bytes, so importing the same bytes twice changes nothing. Originals are archived under
+``archive/<first two hex>/<sha256><suffix>`` so runs can be re-analysed when the methods improve.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stridelink import paths, samplecodec
+from stridelink.errors import UnknownRunError
+from stridelink.migrations import migrate
+from stridelink.models import Activity, LogEntry, Plan, Run, Signals
+
+
+class DuplicateFileError(Exception):
+    """The file's bytes are already in the library (possibly added by another process just now)."""
+
+    def __init__(self, run_ids: list[str]) -> None:
+        super().__init__("already imported")
+        self.run_ids = run_ids
+
+
+def run_id_for(sha256: str, leg: int) -> str:
+    return sha256[:12] if leg == 0 else f"{sha256[:12]}-{leg + 1}"
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+class Library:
+    """An open library folder. Use ``Library.open()``; close it (or use ``with``) when done."""
+
+    def __init__(self, home: Path, db: sqlite3.Connection) -> None:
+        self.home = home
+        self.db = db
+
+    @classmethod
+    def open(cls, home: Path | None = None) -> Library:
+        home = home or paths.library_path()
+        home.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(paths.db_path(home), isolation_level=None, timeout=60.0)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout = 60000")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrate(db)
+        return cls(home, db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # Files and runs
+
+    def run_ids_of_file(self, sha256: str) -> list[str] | None:
+        """The runs a file's bytes produced, or None when the bytes were never imported."""
+        if not self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone():
+            return None
+        rows = self.db.execute("SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg", (sha256,))
+        return [row[0] for row in rows]
+
+    def archive_file(self, sha256: str, suffix: str, data: bytes) -> str:
+        """Write the original bytes into the archive (atomically); returns the archive name."""
+        name = f"{sha256[:2]}/{sha256}{suffix.lower()}"
+        target = paths.archive_path(self.home) / name
+        if target.exists() and target.stat().st_size == len(data):
+            return name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return name
+
+    def archived_bytes(self, sha256: str) -> bytes:
+        row = self.db.execute("SELECT archive_name FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise UnknownRunError(f"no file {sha256[:12]} in the library")
+        return (paths.archive_path(self.home) / row[0]).read_bytes()
+
+    def add_file(
+        self,
+        sha256: str,
+        file_name: str,
+        data: bytes,
+        fmt: str,
+        analysed: Sequence[tuple[Activity, Signals | None]],
+    ) -> list[str]:
+        """Store a file's activities in one transaction; raises DuplicateFileError if the bytes are known."""
+        suffix = Path(file_name).suffix or f".{fmt}"
+        archive_name = self.archive_file(sha256, suffix, data)
+        run_ids = []
+        with self.transaction() as db:
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                (sha256, file_name, len(data), fmt, archive_name, _utc_now()),
+            ).rowcount
+            if not inserted:
+                raise DuplicateFileError(
+                    [r[0] for r in db.execute("SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg", (sha256,))]
+                )
+            for leg, (activity, signals) in enumerate(analysed):
+                run_id = run_id_for(sha256, leg)
+                totals = activity.device_totals
+                distance = signals.distance_m if signals else totals.get("distance_m")
+                duration = signals.duration_s if signals else totals.get("elapsed_time_s")
+                db.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id, sha256, leg, activity.start_utc.astimezone(UTC).isoformat(),
+                        activity.sport, activity.sub_sport, distance, duration, activity.source_format,
+                        Path(file_name).name, activity.manufacturer, activity.product, activity.altitude_source,
+                        json.dumps(dict(totals), default=_json_default),
+                        json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
+                    ),
+                )
+                db.execute(
+                    "INSERT INTO samples VALUES (?, ?, ?)",
+                    (run_id, len(activity.samples), samplecodec.encode(activity.samples)),
+                )
+                if signals is not None:
+                    self._put_signals(run_id, signals)
+                run_ids.append(run_id)
+        return run_ids
+
+    def _put_signals(self, run_id: str, signals: Signals) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO signals VALUES (?, ?, ?)",
+            (run_id, signals.method_version, json.dumps(signals.to_dict(), default=_json_default)),
+        )
+
+    def set_signals(self, run_id: str, signals: Signals) -> None:
+        with self.transaction():
+            self._put_signals(run_id, signals)
+
+    def _run(self, row: sqlite3.Row) -> Run:
+        signals = Signals.from_dict(json.loads(row["signals"])) if row["signals"] else None
+        return Run(
+            run_id=row["run_id"],
+            sha256=row["sha256"],
+            leg=row["leg"],
+            start_utc=datetime.fromisoformat(row["start_utc"]),
+            sport=row["sport"],
+            sub_sport=row["sub_sport"],
+            distance_m=row["distance_m"],
+            duration_s=row["duration_s"],
+            source=row["source"],
+            file_name=row["file_name"],
+            manufacturer=row["manufacturer"],
+            product=row["product"],
+            signals=signals,
+        )
+
+    _RUNS = "SELECT runs.*, signals.data AS signals FROM runs LEFT JOIN signals USING (run_id)"
+
+    def runs(self, start_utc: datetime | None = None, end_utc: datetime | None = None) -> list[Run]:
+        """Runs in start order, optionally those starting in [start_utc, end_utc)."""
+        sql, args = self._RUNS + " WHERE 1=1", []
+        if start_utc is not None:
+            sql += " AND start_utc >= ?"
+            args.append(start_utc.astimezone(UTC).isoformat())
+        if end_utc is not None:
+            sql += " AND start_utc < ?"
+            args.append(end_utc.astimezone(UTC).isoformat())
+        return [self._run(row) for row in self.db.execute(sql + " ORDER BY start_utc, run_id", args)]
+
+    def get_run(self, run_id: str) -> Run:
+        row = self.db.execute(self._RUNS + " WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            matches = self.db.execute(self._RUNS + " WHERE run_id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
+            if len(matches) != 1 or len(run_id) < 4:
+                raise UnknownRunError(f"no run {run_id!r} in the library; `stridelink runs` lists them")
+            row = matches[0]
+        return self._run(row)
+
+    def samples(self, run_id: str) -> pd.DataFrame:
+        row = self.db.execute("SELECT data FROM samples WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise UnknownRunError(f"no samples for run {run_id!r}")
+        return samplecodec.decode(row[0])
+
+    def run_details(self, run_id: str) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT altitude_source, device_totals, laps FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRunError(f"no run {run_id!r} in the library")
+        return {
+            "altitude_source": row[0],
+            "device_totals": json.loads(row[1]),
+            "laps": json.loads(row[2]),
+        }
+
+    def file_hashes(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT sha256 FROM files ORDER BY imported_utc")]
+
+    # Athlete log
+
+    def add_log(self, day: date, kind: str, *, side: str | None = None, value: float | None = None,
+                note: str = "", source: str = "manual") -> LogEntry | None:
+        """Record a log entry; an entry from a file (``source`` = its SHA-256) is recorded once only."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO logs (day, kind, side, value, note, source, created_utc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (day.isoformat(), kind, side, value, note, source, _utc_now()),
+            )
+            if not cursor.rowcount:
+                return None
+            entry_id = cursor.lastrowid or 0
+        return LogEntry(entry_id, day, kind, side, value, note, source)
+
+    def logs(self, before: date | None = None) -> list[LogEntry]:
+        sql, args = "SELECT * FROM logs", []
+        if before is not None:
+            sql += " WHERE day < ?"
+            args.append(before.isoformat())
+        rows = self.db.execute(sql + " ORDER BY day, entry_id", args)
+        return [
+            LogEntry(r["entry_id"], date.fromisoformat(r["day"]), r["kind"], r["side"], r["value"], r["note"],
+                     r["source"])
+            for r in rows
+        ]
+
+    # Plans and exporter memory
+
+    def stored_plan(self, week: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.db.execute("SELECT digest, plan FROM plans WHERE week = ?", (week,)).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def store_plan(self, plan: Plan, digest: str) -> bool:
+        """Keep the plan of a week; returns True when it differs from the one stored before."""
+        with self.transaction() as db:
+            before = db.execute("SELECT digest FROM plans WHERE week = ?", (plan.week,)).fetchone()
+            if before is not None and before[0] == digest:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, ?, ?)",
+                (plan.week, plan.stage.number, plan.stage.name, digest, json.dumps(plan.to_dict()), _utc_now()),
+            )
+        return True
+
+    def stage_history(self) -> list[tuple[str, int, str]]:
+        return [tuple(r) for r in self.db.execute("SELECT week, stage_number, stage_name FROM plans ORDER BY week")]
+
+    def memory(self, exporter: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT key, value FROM exporter_memory WHERE exporter = ?", (exporter,))
+        return {row[0]: row[1] for row in rows}
+
+    def save_memory(self, exporter: str, memory: dict[str, str]) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM exporter_memory WHERE exporter = ?", (exporter,))
+            db.executemany(
+                "INSERT INTO exporter_memory VALUES (?, ?, ?)", [(exporter, k, v) for k, v in memory.items()]
+            )

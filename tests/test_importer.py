@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from stridelink.importer import MAX_FILE_BYTES, import_paths
+from stridelink.store import Library
+from tests.conftest import CORPUS, needs_corpus
+
+RUN = CORPUS / "workoutizer" / "run_with_coordinates.fit"
+RIDE = CORPUS / "stride" / "ride.fit"
+TRUNCATED = CORPUS / "python-fitparse" / "activity-unexpected-eof.fit"
+
+
+def _statuses(results):
+    return [(Path(r.path.split("!")[-1]).name, r.status) for r in results]
+
+
+@needs_corpus
+def test_each_file_ends_imported_skipped_or_rejected(tmp_path) -> None:
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    for src in (RUN, RIDE, TRUNCATED):
+        shutil.copy(src, folder / src.name.upper())  # suffixes in any letter case
+    (folder / "notes.txt").write_text("not an activity")
+    with Library.open() as lib:
+        results = import_paths(lib, [folder])
+        assert sorted(_statuses(results)) == [
+            ("ACTIVITY-UNEXPECTED-EOF.FIT", "rejected"),
+            ("RIDE.FIT", "skipped"),
+            ("RUN_WITH_COORDINATES.FIT", "imported"),
+        ]
+        skipped = next(r for r in results if r.status == "skipped")
+        assert "cycling" in skipped.error
+        assert len(lib.runs()) == 1
+        again = import_paths(lib, [folder])
+        assert dict(_statuses(again))["RUN_WITH_COORDINATES.FIT"] == "duplicate"
+        imported = next(r for r in results if r.status == "imported")
+        assert next(r for r in again if r.status == "duplicate").run_ids == imported.run_ids
+        assert len(lib.runs()) == 1
+
+
+@needs_corpus
+def test_the_same_bytes_twice_in_one_batch(tmp_path) -> None:
+    shutil.copy(RUN, tmp_path / "a.fit")
+    shutil.copy(RUN, tmp_path / "b.fit")
+    with Library.open() as lib:
+        results = import_paths(lib, [tmp_path / "a.fit", tmp_path / "b.fit"])
+        assert [r.status for r in results] == ["imported", "duplicate"]
+        assert results[0].run_ids == results[1].run_ids
+
+
+@needs_corpus
+def test_zip_archives_are_read_in_memory_and_hostile_entries_refused(tmp_path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(RUN, "activities/run.fit")
+        zf.write(RUN, "../../escape/evil.fit")  # zip slip: a name pointing outside
+        zf.writestr("inner.zip", b"PK\x05\x06" + b"\0" * 18)
+        link = zipfile.ZipInfo("link.fit")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+        bomb = zipfile.ZipInfo("bomb.gpx")
+        zf.writestr(bomb, b"\0" * (MAX_FILE_BYTES + 1), compress_type=zipfile.ZIP_DEFLATED)
+    with Library.open() as lib:
+        results = {r.path.split("!")[-1]: r for r in import_paths(lib, [archive])}
+    assert results["activities/run.fit"].status == "imported"
+    assert results["../../escape/evil.fit"].status == "duplicate"  # same bytes; nothing written outside
+    assert results["inner.zip"].status == "rejected"
+    assert results["link.fit"].status == "rejected"
+    assert results["bomb.gpx"].status == "rejected" and "size" in results["bomb.gpx"].error
+    assert not (tmp_path.parent / "escape").exists()
+
+
+def test_a_broken_zip_is_rejected(tmp_path) -> None:
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with Library.open() as lib:
+        [result] = import_paths(lib, [bad])
+    assert result.status == "rejected"
+
+
+@pytest.mark.parametrize("content", [b"", b"\x0e\x10", b"garbage" * 100])
+def test_empty_and_garbage_files_are_rejected(tmp_path, content) -> None:
+    path = tmp_path / "x.fit"
+    path.write_bytes(content)
+    with Library.open() as lib:
+        [result] = import_paths(lib, [path])
+        assert result.status == "rejected" and result.error and "\n" not in result.error
+        assert lib.runs() == []
+
+
+@needs_corpus
+def test_parallel_import_stores_every_run_once(tmp_path) -> None:
+    files = sorted(CORPUS.glob("workoutizer/*.fit")) + sorted(CORPUS.glob("python-fitparse/*.fit"))
+    with Library.open() as lib:
+        serial = import_paths(lib, files, workers=1)
+    with Library.open(tmp_path / "other") as lib:
+        parallel = import_paths(lib, files, workers=2)
+        assert [(r.path, r.status, r.run_ids) for r in parallel] == [(r.path, r.status, r.run_ids) for r in serial]
+        assert len(lib.runs()) == sum(len(r.run_ids) for r in parallel if r.status == "imported")
