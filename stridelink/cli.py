@@ -12,6 +12,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -171,6 +172,247 @@ def plugins(as_json: bool) -> None:
     for row in rows:
         origin = "built-in" if row["builtin"] else f"version {row['version']}"
         click.echo(f"{row['name']:<12} {', '.join(row['hooks'])}  ({origin}, {row['module']})")
+
+
+WEEK = click.option(
+    "--week", metavar="YYYY-Www", callback=lambda _c, _p, v: _check_week(v), help="ISO week (default: this week)."
+)
+
+
+def _check_week(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from stridelink.planner import week_start
+
+    try:
+        week_start(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO week such as 2026-W49") from None
+    return value
+
+
+def _echo_plan(plan: Any) -> None:
+    from datetime import timedelta
+
+    from stridelink.planner import week_start
+
+    monday = week_start(plan.week)
+    sunday = monday + timedelta(days=6)
+    click.secho(
+        f"Week {plan.week} ({monday:%a %d %b} to {sunday:%a %d %b}): stage {plan.stage.number}, {plan.stage.name}",
+        bold=True,
+    )
+    if plan.adjustments:
+        click.echo("\nThis week's adjustments")
+        for adj in plan.adjustments:
+            click.echo(f"  [{adj.kind}] {adj.summary}")
+            click.echo(f"      why: {adj.reason}")
+            if adj.run_ids:
+                click.echo(f"      runs: {', '.join(adj.run_ids)}")
+    else:
+        click.echo("\nNo adjustments this week: the programme continues as planned.")
+    click.echo("\nSessions")
+    for session in plan.sessions:
+        click.echo(f"  {session.date:%a %d %b}  {session.title} ({session.duration_min} min; {', '.join(session.focus)})")
+        for exercise in session.exercises:
+            click.echo(f"      - {exercise.name}: {exercise.dose}")
+        if session.why:
+            click.echo(f"      why: {session.why}")
+    if plan.notes:
+        click.echo("\nNotes")
+        for note in plan.notes:
+            click.echo(f"  - {note}")
+
+
+@cli.command()
+@WEEK
+@json_option
+@friendly_errors
+def plan(week: str | None, as_json: bool) -> None:
+    """Show the ankle programme of a week, day by day, and why it is adjusted.
+
+    The plan for week W is built from every run that started before W's Monday (local time) and what you
+    logged. Example: stridelink plan --week 2026-W49 --json
+    """
+    from stridelink.weekly import plan_for
+
+    with Library.open() as library:
+        the_plan = plan_for(library, week)
+    if as_json:
+        echo_json(the_plan.to_dict())
+    else:
+        _echo_plan(the_plan)
+
+
+@cli.command()
+@click.argument("format_name", metavar="FORMAT")
+@WEEK
+@click.option("--weeks", type=click.IntRange(1, 52), default=1, show_default=True, help="How many weeks from --week.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@friendly_errors
+def export(format_name: str, week: str | None, weeks: int, output: Path | None) -> None:
+    """Write the plan through an exporter: ics, csv, json, markdown or a plugin's format.
+
+    Exporting the same week again keeps calendar UIDs, so calendar apps update events instead of duplicating them.
+
+    \b
+    Examples:
+      stridelink export ics -o ~/Sync/ankle-plan.ics --weeks 2
+      stridelink export markdown
+    """
+    from stridelink.settings import load_settings
+    from stridelink.weekly import current_week, export_plans, shift_week, write_atomically
+
+    with Library.open() as library:
+        settings = load_settings(library.home)
+        first = week or current_week(settings)
+        data = export_plans(library, format_name, [shift_week(first, i) for i in range(weeks)], settings)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        write_atomically(output, data)
+        click.echo(f"wrote {output}", err=True)
+
+
+@cli.group()
+def log() -> None:
+    """Log pain or soreness, a knee-to-wall test, or an ankle session done.
+
+    \b
+    Examples:
+      stridelink log pain 4 --side left        # pain means back off: the plan regresses
+      stridelink log knee-to-wall --left 11.5 --right 9
+      stridelink log session --minutes 20
+      stridelink log list
+    """
+
+
+DAY = click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: today).")
+SIDE = click.option("--side", type=click.Choice(["left", "right", "both"]), default="both", show_default=True)
+
+
+def _log(kind: str, day: Any, **values: Any) -> None:
+    from datetime import datetime as _dt
+
+    from stridelink.settings import load_settings
+
+    with Library.open() as library:
+        when = day.date() if day else _dt.now(load_settings(library.home).tz).date()
+        entry = library.add_log(when, kind, **values)
+        from stridelink.weekly import after_import
+
+        after_import(library, [], logged=True)
+    assert entry is not None
+    click.echo(f"logged {kind} on {entry.day.isoformat()} (entry {entry.entry_id})")
+
+
+@log.command()
+@click.argument("level", type=click.IntRange(0, 10))
+@SIDE
+@DAY
+@click.option("--note", default="", help="Anything worth remembering.")
+@friendly_errors
+def pain(level: int, side: str, day: Any, note: str) -> None:
+    """Log ankle pain, 0-10. From 3 the plan drops to foundations without hops; if pain persists, stop and
+    seek advice from a qualified professional."""
+    _log("pain", day, side=side, value=float(level), note=note)
+
+
+@log.command()
+@click.argument("level", type=click.IntRange(0, 10))
+@SIDE
+@DAY
+@click.option("--note", default="")
+@friendly_errors
+def soreness(level: int, side: str, day: Any, note: str) -> None:
+    """Log calf or ankle soreness, 0-10."""
+    _log("soreness", day, side=side, value=float(level), note=note)
+
+
+@log.command(name="knee-to-wall")
+@click.option("--left", type=click.FloatRange(0, 30), help="Left foot: toe-to-wall distance in cm.")
+@click.option("--right", type=click.FloatRange(0, 30), help="Right foot: toe-to-wall distance in cm.")
+@DAY
+@friendly_errors
+def knee_to_wall(left: float | None, right: float | None, day: Any) -> None:
+    """Log a knee-to-wall dorsiflexion test: the farthest toe-to-wall distance (cm) with the knee touching."""
+    if left is None and right is None:
+        raise click.UsageError("give --left and/or --right in cm")
+    for side, value in (("left", left), ("right", right)):
+        if value is not None:
+            _log("knee_to_wall", day, side=side, value=value)
+
+
+@log.command()
+@click.option("--minutes", type=click.IntRange(1, 240), default=20, show_default=True)
+@DAY
+@click.option("--note", default="")
+@friendly_errors
+def session(minutes: int, day: Any, note: str) -> None:
+    """Log an ankle session done (watch strength and mobility activities count by themselves)."""
+    _log("session", day, value=float(minutes), note=note)
+
+
+@log.command(name="list")
+@json_option
+@friendly_errors
+def list_logs(as_json: bool) -> None:
+    """List what was logged."""
+    with Library.open() as library:
+        entries = library.logs()
+    rows = [
+        {"entry_id": e.entry_id, "day": e.day.isoformat(), "kind": e.kind, "side": e.side, "value": e.value,
+         "note": e.note, "source": e.source}
+        for e in entries
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        side = f" ({row['side']})" if row["side"] else ""
+        click.echo(f"{row['day']}  {row['kind']}{side}: {row['value']}  {row['note']}")
+
+
+@cli.command()
+@click.option("--all", "everything", is_flag=True, help="Every run, not only those with outdated signals.")
+@friendly_errors
+def reanalyze(everything: bool) -> None:
+    """Recompute runs from the archived original files (after an upgrade improved the methods)."""
+    from stridelink.importer import reanalyze as run_reanalysis
+
+    with Library.open() as library:
+        count, problems = run_reanalysis(library, everything=everything)
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"re-analysed {count} file(s)", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@json_option
+@friendly_errors
+def settings(as_json: bool) -> None:
+    """Show the settings in effect and where the settings file lives (edit it to change them)."""
+    from stridelink.settings import WEEKDAYS, load_settings
+
+    file = paths.settings_path()
+    current = load_settings()
+    data = {
+        "file": str(file),
+        "exists": file.exists(),
+        "timezone": current.timezone,
+        "ankle_days": [WEEKDAYS[d] for d in current.ankle_days],
+        "flow_day": WEEKDAYS[current.flow_day],
+        "preferred_time": current.preferred_time.strftime("%H:%M") if current.preferred_time else None,
+        "session_reminder_min": current.session_reminder_min,
+        "exports": [{"format": e.format, "path": str(e.path), "weeks": e.weeks} for e in current.exports],
+    }
+    if as_json:
+        echo_json(data)
+        return
+    for key, value in data.items():
+        click.echo(f"{key:<22} {value}")
 
 
 load_plugins()

@@ -19,7 +19,7 @@ from typing import Any
 
 from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
 from stridelink.models import Activity, Reader, Signals
-from stridelink.plugins import get_readers
+from stridelink.plugins import get_readers, pm
 from stridelink.store import DuplicateFileError, Library
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # no watch file comes near this; larger ones are refused unread
@@ -269,6 +269,8 @@ def _store(library: Library, source: Source, data: bytes, sha: str, analysis: An
         run_ids = library.add_file(sha, Path(source.name).name, data, fmt, analysis.activities)
     except DuplicateFileError as exc:  # another importer stored the same bytes a moment ago
         return ImportResult(source.path, "duplicate", tuple(exc.run_ids))
+    for run_id in run_ids:
+        pm.hook.run_imported(run=library.get_run(run_id))
     return ImportResult(source.path, "imported", tuple(run_ids))
 
 
@@ -290,3 +292,31 @@ def import_paths(
 ) -> list[ImportResult]:
     suffixes = set(get_readers())
     return import_sources(library, find_sources(inputs, suffixes), workers=workers, on_result=on_result)
+
+
+def reanalyze(
+    library: Library, *, everything: bool = False, on_file: Callable[[str], None] | None = None
+) -> tuple[int, list[str]]:
+    """Recompute runs from the archived originals: those with outdated signals, or all of them.
+
+    Returns how many files were re-analysed and the problems met; a file that no longer reads keeps its runs.
+    """
+    from stridelink.signals import METHOD_VERSION
+
+    hashes = library.file_hashes() if everything else library.outdated_files(METHOD_VERSION)
+    problems = []
+    for sha in hashes:
+        name = library.file_name(sha)
+        try:
+            data = library.archived_bytes(sha)
+        except OSError as exc:
+            problems.append(f"{name}: archived original unreadable ({exc.strerror or exc}); `stridelink doctor`")
+            continue
+        analysis = analyse(data, name)
+        if analysis.status == "ok":
+            library.replace_runs(sha, analysis.activities)
+        else:
+            problems.append(f"{name}: {analysis.reason}; its runs were kept as they were")
+        if on_file is not None:
+            on_file(name)
+    return len(hashes), problems

@@ -163,7 +163,7 @@ class Session:
             "title": self.title,
             "duration_min": self.duration_min,
             "focus": list(self.focus),
-            "exercises": [{"name": e.name, "dose": e.dose, "focus": e.focus} for e in self.exercises],
+            "exercises": [{"name": e.name, "dose": e.dose, "focus": e.focus, "cue": e.cue} for e in self.exercises],
             "kind": self.kind,
             "slot": self.slot,
             "why": self.why,

@@ -20,6 +20,7 @@ LOAD_ENV = "STRIDELINK_LOAD_PLUGINS"
 DEFAULT_PLUGINS = {
     "fit": "stridelink.readers.fit",
     "gpx": "stridelink.readers.gpx",
+    "tcx": "stridelink.readers.tcx",
     "rules": "stridelink.rules",
     "ics": "stridelink_ics",
     "csv": "stridelink_csv",
@@ -30,6 +31,7 @@ DEFAULT_PLUGINS = {
 pm = pluggy.PluginManager("stridelink")
 pm.add_hookspecs(hookspecs)
 _loaded = False
+_versions: dict[str, str] = {}  # plugin name -> its distribution's version
 
 
 def load_plugins() -> None:
@@ -57,6 +59,8 @@ def load_plugins() -> None:
             continue
         try:
             pm.register(ep.load(), name=ep.name)
+            if ep.dist is not None:
+                _versions[ep.name] = ep.dist.version
         except Exception as exc:  # a broken plugin must not break stridelink
             print(f"stridelink: plugin {ep.name!r} failed to load: {type(exc).__name__}: {exc}", file=sys.stderr)
 
@@ -102,14 +106,13 @@ def describe_plugins() -> list[dict[str, Any]]:
         if plugin is None:
             continue
         hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
-        dist = next((d for p, d in pm.list_plugin_distinfo() if p is plugin), None)
         rows.append(
             {
                 "name": name,
                 "module": getattr(plugin, "__name__", repr(plugin)),
                 "hooks": hooks,
                 "builtin": name in DEFAULT_PLUGINS,
-                "version": dist.version if dist is not None else None,
+                "version": _versions.get(name),
             }
         )
     return rows

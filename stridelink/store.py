@@ -131,7 +131,6 @@ class Library:
         """Store a file's activities in one transaction; raises DuplicateFileError if the bytes are known."""
         suffix = Path(file_name).suffix or f".{fmt}"
         archive_name = self.archive_file(sha256, suffix, data)
-        run_ids = []
         with self.transaction() as db:
             inserted = db.execute(
                 "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?, ?)",
@@ -141,29 +140,54 @@ class Library:
                 raise DuplicateFileError(
                     [r[0] for r in db.execute("SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg", (sha256,))]
                 )
-            for leg, (activity, signals) in enumerate(analysed):
-                run_id = run_id_for(sha256, leg)
-                totals = activity.device_totals
-                distance = signals.distance_m if signals else totals.get("distance_m")
-                duration = signals.duration_s if signals else totals.get("elapsed_time_s")
-                db.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        run_id, sha256, leg, activity.start_utc.astimezone(UTC).isoformat(),
-                        activity.sport, activity.sub_sport, distance, duration, activity.source_format,
-                        Path(file_name).name, activity.manufacturer, activity.product, activity.altitude_source,
-                        json.dumps(dict(totals), default=_json_default),
-                        json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
-                    ),
-                )
-                db.execute(
-                    "INSERT INTO samples VALUES (?, ?, ?)",
-                    (run_id, len(activity.samples), samplecodec.encode(activity.samples)),
-                )
-                if signals is not None:
-                    self._put_signals(run_id, signals)
-                run_ids.append(run_id)
+            run_ids = self._insert_runs(sha256, file_name, analysed)
         return run_ids
+
+    def _insert_runs(
+        self, sha256: str, file_name: str, analysed: Sequence[tuple[Activity, Signals | None]]
+    ) -> list[str]:
+        db, run_ids = self.db, []
+        for leg, (activity, signals) in enumerate(analysed):
+            run_id = run_id_for(sha256, leg)
+            totals = activity.device_totals
+            distance = signals.distance_m if signals else totals.get("distance_m")
+            duration = signals.duration_s if signals else totals.get("elapsed_time_s")
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id, sha256, leg, activity.start_utc.astimezone(UTC).isoformat(),
+                    activity.sport, activity.sub_sport, distance, duration, activity.source_format,
+                    Path(file_name).name, activity.manufacturer, activity.product, activity.altitude_source,
+                    json.dumps(dict(totals), default=_json_default),
+                    json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
+                ),
+            )
+            db.execute(
+                "INSERT INTO samples VALUES (?, ?, ?)",
+                (run_id, len(activity.samples), samplecodec.encode(activity.samples)),
+            )
+            if signals is not None:
+                self._put_signals(run_id, signals)
+            run_ids.append(run_id)
+        return run_ids
+
+    def replace_runs(self, sha256: str, analysed: Sequence[tuple[Activity, Signals | None]]) -> list[str]:
+        """Re-analysis: a file's runs, samples and signals replaced in one transaction (run ids kept)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT file_name FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+            if row is None:
+                raise UnknownRunError(f"no file {sha256[:12]} in the library")
+            db.execute("DELETE FROM runs WHERE sha256 = ?", (sha256,))
+            return self._insert_runs(sha256, row[0], analysed)
+
+    def outdated_files(self, method_version: int) -> list[str]:
+        """Files with a run whose signals are missing or older than ``method_version``."""
+        rows = self.db.execute(
+            "SELECT DISTINCT runs.sha256 FROM runs LEFT JOIN signals USING (run_id)"
+            " WHERE signals.method_version IS NULL OR signals.method_version < ?",
+            (method_version,),
+        )
+        return [row[0] for row in rows]
 
     def _put_signals(self, run_id: str, signals: Signals) -> None:
         self.db.execute(
@@ -232,6 +256,12 @@ class Library:
             "device_totals": json.loads(row[1]),
             "laps": json.loads(row[2]),
         }
+
+    def file_name(self, sha256: str) -> str:
+        row = self.db.execute("SELECT file_name FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise UnknownRunError(f"no file {sha256[:12]} in the library")
+        return str(row[0])
 
     def file_hashes(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT sha256 FROM files ORDER BY imported_utc")]
