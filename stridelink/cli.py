@@ -62,11 +62,12 @@ def cli() -> None:
 
 
 @cli.command(name="import")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=str))
 @json_option
+@click.option("--device", is_flag=True, help="Also import from the activity folders of mounted watches.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for reading files.")
 @friendly_errors
-def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None) -> None:
+def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None, device: bool) -> None:
     """Import activity files, folders (searched recursively) and .zip archives.
 
     Files already imported are reported as duplicates and change nothing. Files that are not a foot activity
@@ -77,10 +78,23 @@ def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None) -> N
     Examples:
       stridelink import run.fit
       stridelink import ~/Downloads/export.zip --json
+      stridelink import --device        # a watch plugged in over USB
     """
     from stridelink.importer import ImportResult, find_sources, import_sources
     from stridelink.weekly import after_import
 
+    if device:
+        from stridelink.watch import find_device_folders
+
+        found = find_device_folders()
+        if not found:
+            raise click.ClickException(
+                "no mounted watch found (Garmin, Coros, Suunto USB volumes); watches that only speak MTP need "
+                "their files copied off first (see the README)"
+            )
+        inputs = (*inputs, *map(str, found))
+    if not inputs:
+        raise click.UsageError("name files or folders to import, or use --device")
     with Library.open() as library:
         sources = list(find_sources(inputs, set(get_readers())))
         counts: Counter[str] = Counter()
@@ -413,6 +427,57 @@ def settings(as_json: bool) -> None:
         return
     for key, value in data.items():
         click.echo(f"{key:<22} {value}")
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--once", is_flag=True, help="Import what is there now and exit (for cron and schedulers).")
+@click.option("--settle", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
+              help="Seconds a file must stay unchanged before it is imported.")
+@json_option
+@friendly_errors
+def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -> None:
+    """Watch folders and import new activity files as they arrive; re-plan and export by itself.
+
+    Without FOLDERS, watches the activity folders of mounted watches (GARMIN/Activity and the like).
+
+    \b
+    Examples:
+      stridelink watch ~/Sync/watch-exports
+      stridelink watch --once          # from cron: import whatever a mounted watch holds
+    """
+    from stridelink.importer import ImportResult
+    from stridelink.watch import find_device_folders, import_settled, watch_folders
+
+    targets = list(folders) or find_device_folders()
+    if not targets:
+        raise click.ClickException("no folder given and no mounted watch found; name a folder to watch")
+
+    def report(results: list[ImportResult], changed: list[str]) -> None:
+        for result in results:
+            if as_json:
+                click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+            else:
+                detail = result.error or ", ".join(result.run_ids)
+                click.echo(f"{result.status}: {result.path} ({detail})")
+        if changed and not as_json:
+            click.echo(f"plan updated for {', '.join(changed)}")
+
+    with Library.open() as library:
+        if once:
+            from stridelink.watch import candidates
+
+            files = candidates(targets, set(get_readers()))
+            results, changed = import_settled(library, files)
+            report(results, changed)
+            if any(r.status == "rejected" for r in results):
+                sys.exit(1)
+            return
+        click.echo(f"watching {', '.join(map(str, targets))} (Ctrl-C to stop)", err=True)
+        try:
+            watch_folders(library, targets, settle_s=settle, on_batch=report)
+        except KeyboardInterrupt:
+            pass
 
 
 load_plugins()

@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stridelink import paths
@@ -43,6 +44,7 @@ class Settings:
     preferred_time: time | None = None
     session_reminder_min: int | None = None
     exports: tuple[AutoExport, ...] = field(default_factory=tuple)
+    tables: dict[str, Any] = field(default_factory=dict)  # other [sections], for plugins (e.g. [caldav])
 
     @property
     def tz(self) -> ZoneInfo:
@@ -85,7 +87,8 @@ def parse_settings(data: dict[str, object], *, base: Path) -> Settings:
         exports.append(
             AutoExport(str(item["format"]), target if target.is_absolute() else base / target, int(item.get("weeks", 1)))
         )
-    return Settings(timezone, ankle_days, flow_day, preferred_time, reminder, tuple(exports))
+    tables = {key: value for key, value in data.items() if isinstance(value, dict)}
+    return Settings(timezone, ankle_days, flow_day, preferred_time, reminder, tuple(exports), tables)
 
 
 def load_settings(home: Path | None = None) -> Settings:
