@@ -480,5 +480,14 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
             pass
 
 
+def _add_commands() -> None:
+    from stridelink.demo import demo
+    from stridelink.report import report as report_command
+
+    cli.add_command(demo)
+    cli.add_command(report_command)
+
+
+_add_commands()
 load_plugins()
 pm.hook.register_commands(cli=cli)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from stridelink.models import ExportContext, Plan
+from stridelink.models import ExportContext, Plan, Run
 from stridelink.planner import iso_week, plan_week, week_start
 from stridelink.plugins import get_exporter, get_rules, pm
 from stridelink.settings import Settings, load_settings
@@ -30,13 +30,46 @@ def shift_week(week: str, weeks: int) -> str:
     return iso_week(week_start(week) + timedelta(weeks=weeks))
 
 
+def _richness(run: Run) -> tuple[int, int]:
+    """Prefer the recording that carries running dynamics, then the watch's own file over an export."""
+    dynamics = run.signals is not None and run.signals.gct_ms is not None
+    return (int(dynamics), int(run.source == "fit"))
+
+
+def distinct_runs(runs: Sequence[Run]) -> list[Run]:
+    """One run per activity: the same run imported twice (the watch's FIT and an app's GPX of it) counts once.
+
+    Two runs are the same activity when their time spans overlap by more than half of the shorter one.
+    """
+    kept: list[Run] = []
+    for run in sorted(runs, key=lambda r: r.start_utc):
+        start = run.start_utc.timestamp()
+        end = start + (run.duration_s or 0.0)
+        for i in range(len(kept) - 1, -1, -1):
+            other = kept[i]
+            other_start = other.start_utc.timestamp()
+            other_end = other_start + (other.duration_s or 0.0)
+            if other_end < start - 86400:
+                break
+            overlap = min(end, other_end) - max(start, other_start)
+            shorter = min(end - start, other_end - other_start)
+            if shorter > 0 and overlap > 0.5 * shorter:
+                if _richness(run) > _richness(other):
+                    kept[i] = run
+                break
+        else:
+            kept.append(run)
+    return sorted(kept, key=lambda r: (r.start_utc, r.run_id))
+
+
 def plan_for(library: Library, week: str | None = None, settings: Settings | None = None) -> Plan:
     """The plan of ``week`` (default: this week) from everything the library held before its Monday."""
     settings = settings or load_settings(library.home)
     week = week or current_week(settings)
     monday = week_start(week)
     cutoff = datetime.combine(monday, time(0), settings.tz)
-    plan = plan_week(week, library.runs(end_utc=cutoff), library.logs(before=monday), settings, get_rules())
+    runs = distinct_runs(library.runs(end_utc=cutoff))
+    plan = plan_week(week, runs, library.logs(before=monday), settings, get_rules())
     digest = hashlib.sha256(json.dumps(plan.to_dict(), sort_keys=True).encode()).hexdigest()
     if library.store_plan(plan, digest):
         pm.hook.week_planned(plan=plan)
