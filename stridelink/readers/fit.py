@@ -94,7 +94,7 @@ def activities_from_messages(msgs: FitMessages) -> list[Activity]:
     frame = _samples(msgs, timestamps, keep)
     activities = []
     for session in foot:
-        samples = frame if len(foot) == 1 else _leg(frame, session)
+        samples = frame if len(sessions) == 1 else _leg(frame, session)
         if samples.empty:
             continue
         activities.append(_activity(msgs, session, samples))
