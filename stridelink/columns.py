@@ -1,6 +1,6 @@
 """Canonical sample columns: every reader normalises to these names and units.
 
-A reader's DataFrame has ``TIMESTAMP`` (UTC, ``datetime64[ns, UTC]``) and any of the others as float64,
+A reader's DataFrame has ``TIMESTAMP`` (a timezone-aware UTC datetime64 column) and any of the others as float64,
 NaN where the file has no value. Columns a file never carries may be absent.
 """
 

@@ -45,20 +45,21 @@ def distinct_runs(runs: Sequence[Run]) -> list[Run]:
     for run in sorted(runs, key=lambda r: r.start_utc):
         start = run.start_utc.timestamp()
         end = start + (run.duration_s or 0.0)
+        twin = None
         for i in range(len(kept) - 1, -1, -1):
-            other = kept[i]
-            other_start = other.start_utc.timestamp()
-            other_end = other_start + (other.duration_s or 0.0)
-            if other_end < start - 86400:
+            other_start = kept[i].start_utc.timestamp()
+            other_end = other_start + (kept[i].duration_s or 0.0)
+            if other_end < start - 86400:  # sorted by start: nothing earlier can overlap
                 break
             overlap = min(end, other_end) - max(start, other_start)
             shorter = min(end - start, other_end - other_start)
             if shorter > 0 and overlap > 0.5 * shorter:
-                if _richness(run) > _richness(other):
-                    kept[i] = run
+                twin = i
                 break
-        else:
+        if twin is None:
             kept.append(run)
+        elif _richness(run) > _richness(kept[twin]):
+            kept[twin] = run
     return sorted(kept, key=lambda r: (r.start_utc, r.run_id))
 
 

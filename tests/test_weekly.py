@@ -29,3 +29,8 @@ def test_back_to_back_runs_both_count() -> None:
 def test_shift_week_crosses_years() -> None:
     assert shift_week("2026-W53", 1) == "2027-W01"
     assert shift_week("2027-W01", -1) == "2026-W53"
+
+
+def test_runs_days_apart_all_count() -> None:
+    runs = [_run(str(i), 60 * 24 * 2 * i, 40, "fit", 250.0) for i in range(5)]
+    assert len(distinct_runs(runs)) == 5
