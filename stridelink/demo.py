@@ -89,7 +89,7 @@ def demo(output_dir: Path) -> None:
     from stridelink.importer import import_paths
     from stridelink.planner import iso_week
     from stridelink.store import Library
-    from stridelink.weekly import export_plans, plan_for, shift_week, write_atomically
+    from stridelink.weekly import distinct_runs, export_plans, plan_for, shift_week, write_atomically
 
     with tempfile.TemporaryDirectory(prefix="stridelink-demo-") as scratch:
         folder = sample_folder(Path(scratch))
@@ -125,7 +125,7 @@ def demo(output_dir: Path) -> None:
             from stridelink.settings import load_settings
 
             settings = load_settings(library.home)
-            page = render_report(runs, plan_for(library, week, settings), weeks=4, today=week_start(week),
+            page = render_report(distinct_runs(runs), plan_for(library, week, settings), weeks=4, today=week_start(week),
                                  tz=settings.tz, logs=library.logs())
             report = output_dir / "report.html"
             write_atomically(report, page.encode("utf-8"))

@@ -753,13 +753,14 @@ def report(weeks: int, output: Path) -> None:
     from stridelink.errors import StridelinkError
     from stridelink.settings import load_settings
     from stridelink.store import Library
+    from stridelink.weekly import distinct_runs
 
     try:
         with Library.open() as library:
             settings = load_settings(library.home)
             tz = settings.tz
             today = datetime.now(tz).date()
-            runs = library.runs()
+            runs = distinct_runs(library.runs())  # a run imported as FIT and GPX counts once
             logs = library.logs()
             plan = _current_plan(library, iso_week_label(_monday(today)), settings)
         page = render_report(runs, plan, weeks=weeks, today=today, tz=tz, logs=logs)
