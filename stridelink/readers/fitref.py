@@ -34,12 +34,10 @@ def _first_valid(message: Any) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for field in message.fields:
         value = field.value
-        if value is None or field.name in row or field.name.startswith("unknown_"):
+        key = ("dev:" + field.name) if isinstance(field.field, fitparse.records.DevField) else field.name
+        if value is None or key in row or key.startswith("unknown_"):
             continue
-        if isinstance(field.field, fitparse.records.DevField):
-            row["dev:" + field.name] = value
-        else:
-            row[field.name] = value
+        row[key] = value
     return row
 
 
@@ -55,6 +53,7 @@ def decode_fitparse(data: bytes) -> FitMessages:
     """Decode every message fitparse understands; raise UnreadableFileError on damage."""
     out = FitMessages()
     rows: list[dict[str, Any]] = []
+    fitparse.records.DEV_TYPES.clear()  # fitparse keeps developer field descriptions between files
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -1,0 +1,375 @@
+"""The fast FIT decoder gives what the reference decoder (fitparse) gives, or declines."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import fitparse
+import numpy as np
+import pytest
+from fitparse.profile import MESSAGE_TYPES
+from garmin_fit_sdk.crc_calculator import CrcCalculator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stridelink.errors import UnreadableFileError
+from stridelink.readers.fitfast import crc16, decode
+from stridelink.readers.fitmessages import FastPathDeclined, FitMessages
+from stridelink.readers.fitprofile import MESG_RECORD, enum_values, message_fields
+from stridelink.readers.fitref import decode_fitparse
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+needs_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the shared corpus is not next to this checkout"
+)
+
+# fitparse is slow (about 2.5 s per MB): by default compare the files up to this size plus the reference run;
+# STRIDELINK_FULL_FIT_CORPUS=1 compares every file.
+_DIFF_MAX_BYTES = 160_000
+_ALWAYS = {"stride/run.fit"}
+
+
+def _corpus_fit_files() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    full = os.environ.get("STRIDELINK_FULL_FIT_CORPUS") == "1"
+    return sorted(
+        str(path.relative_to(CORPUS))
+        for path in CORPUS.rglob("*")
+        if path.suffix.lower() == ".fit"
+        and (full or path.stat().st_size <= _DIFF_MAX_BYTES or str(path.relative_to(CORPUS)) in _ALWAYS)
+    )
+
+
+def _reference(data: bytes) -> FitMessages:
+    # fitparse keeps developer field descriptions in a module-level dict across files; start each file clean
+    fitparse.records.DEV_TYPES.clear()
+    return decode_fitparse(data)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building small FIT files by hand
+
+
+def _fit(*messages: bytes) -> bytes:
+    body = b"".join(messages)
+    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
+    header += struct.pack("<H", CrcCalculator.calculate_crc(header, 0, 12))
+    data = header + body
+    return data + struct.pack("<H", CrcCalculator.calculate_crc(data, 0, len(data)))
+
+
+def _definition(
+    local: int,
+    mesg: int,
+    fields: list[tuple[int, int, int]],
+    dev_fields: list[tuple[int, int, int]] | None = None,
+    big: bool = False,
+) -> bytes:
+    header = 0x40 | local | (0x20 if dev_fields else 0)
+    out = (
+        bytes([header, 0, 1 if big else 0]) + struct.pack(">H" if big else "<H", mesg) + bytes([len(fields)])
+    )
+    out += b"".join(bytes(f) for f in fields)
+    if dev_fields:
+        out += bytes([len(dev_fields)]) + b"".join(bytes(f) for f in dev_fields)
+    return out
+
+
+def _data(local: int, fmt: str, *values: Any, big: bool = False) -> bytes:
+    return bytes([local]) + struct.pack((">" if big else "<") + fmt, *values)
+
+
+UINT8, UINT16, UINT32, STRING = 0x02, 0x84, 0x86, 0x07
+RECORD = MESG_RECORD
+
+
+def _records_equal(left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> None:
+    assert sorted(left) == sorted(right)
+    for name, values in left.items():
+        np.testing.assert_array_equal(values, right[name], err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Values a user sees
+
+
+def test_valid_enhanced_values_survive_invalid_legacy_fields() -> None:
+    """A watch writing enhanced speed/altitude and invalid legacy fields keeps its speed and altitude."""
+    data = _fit(
+        _definition(
+            0, RECORD, [(253, 4, UINT32), (73, 4, UINT32), (6, 2, UINT16), (78, 4, UINT32), (2, 2, UINT16)]
+        ),
+        _data(0, "IIHIH", 1000, 3500, 0xFFFF, (100 + 500) * 5, 0xFFFF),
+        _data(0, "IIHIH", 1001, 3600, 0xFFFF, (101 + 500) * 5, 0xFFFF),
+    )
+    out = decode(data)
+    np.testing.assert_array_equal(out.records["enhanced_speed"], [3.5, 3.6])
+    np.testing.assert_array_equal(out.records["enhanced_altitude"], [100.0, 101.0])
+    assert "speed" not in out.records and "altitude" not in out.records
+    _records_equal(out.records, _reference(data).records)
+
+
+def test_legacy_speed_and_altitude_expand_into_enhanced_columns() -> None:
+    data = _fit(
+        _definition(0, RECORD, [(253, 4, UINT32), (6, 2, UINT16), (2, 2, UINT16)]),
+        _data(0, "IHH", 1000, 2500, (50 + 500) * 5),
+        _data(0, "IHH", 1001, 0xFFFF, 0xFFFF),
+    )
+    out = decode(data)
+    np.testing.assert_array_equal(out.records["enhanced_speed"], [2.5, np.nan])
+    np.testing.assert_array_equal(out.records["speed"], [2.5, np.nan])
+    np.testing.assert_array_equal(out.records["enhanced_altitude"], [50.0, np.nan])
+    _records_equal(out.records, _reference(data).records)
+
+
+def test_compressed_timestamps_roll_over_from_the_last_full_timestamp() -> None:
+    data = _fit(
+        _definition(0, RECORD, [(253, 4, UINT32), (3, 1, UINT8)]),
+        _definition(1, RECORD, [(3, 1, UINT8)]),
+        _data(0, "IB", 1000, 120),  # 1000 & 31 == 8
+        bytes([0x80 | (1 << 5) | 10, 121]),  # -> 1002
+        bytes([0x80 | (1 << 5) | 30, 122]),  # -> 1022
+        bytes([0x80 | (1 << 5) | 3, 123]),  # 3 < 30: rolls over -> 1027
+    )
+    out = decode(data)
+    np.testing.assert_array_equal(out.records["timestamp"], [1000, 1002, 1022, 1027])
+    np.testing.assert_array_equal(out.records["heart_rate"], [120, 121, 122, 123])
+    _records_equal(out.records, _reference(data).records)
+
+
+def test_accumulated_cycles_unwrap_and_restart_with_a_new_definition() -> None:
+    cycles = [(253, 4, UINT32), (18, 1, UINT8)]  # record.cycles expands into accumulated total_cycles
+    data = _fit(
+        _definition(0, RECORD, cycles),
+        _data(0, "IB", 1000, 250),
+        _data(0, "IB", 1001, 0xFF),  # invalid: skipped, the count carries on
+        _data(0, "IB", 1002, 4),  # 8-bit counter wrapped: 256 + 4
+        _data(0, "IB", 1003, 10),
+        _definition(0, RECORD, cycles),  # a new definition starts again from 0
+        _data(0, "IB", 1004, 3),
+    )
+    out = decode(data)
+    np.testing.assert_array_equal(out.records["total_cycles"], [250, np.nan, 260, 266, 3])
+    _records_equal(out.records, _reference(data).records)
+
+
+def _developer_messages(scale: int) -> list[bytes]:
+    name = b"Power\x00\x00\x00"
+    stiffness = b"LSS\x00\x00\x00\x00\x00"
+    description = [(0, 1, UINT8), (1, 1, UINT8), (2, 1, UINT8), (3, 8, STRING), (8, 8, STRING), (6, 1, UINT8)]
+    return [
+        _definition(0, 207, [(3, 1, UINT8)]),
+        _data(0, "B", 0),
+        _definition(1, 206, description),
+        _data(1, "BBB8s8sB", 0, 0, UINT16, name, b"W\x00" + b"\x00" * 6, 0xFF),
+        _data(1, "BBB8s8sB", 0, 1, UINT16, stiffness, b"kN/m" + b"\x00" * 4, scale),
+        _definition(2, RECORD, [(253, 4, UINT32)], dev_fields=[(0, 2, 0), (1, 2, 0)]),
+        _data(2, "IHH", 1000, 250, 105),
+        _data(2, "IHH", 1001, 0xFFFF, 0xFFFF),
+    ]
+
+
+def test_developer_fields_are_named_from_their_description_and_scaled() -> None:
+    out = decode(_fit(*_developer_messages(scale=10)))
+    np.testing.assert_array_equal(out.records["dev:Power"], [250.0, np.nan])
+    np.testing.assert_array_equal(out.records["dev:LSS"], [10.5, np.nan])
+    assert out.dev_units == {"dev:Power": "W", "dev:LSS": "kN/m"}
+
+
+def test_unscaled_developer_fields_equal_the_reference() -> None:
+    data = _fit(*_developer_messages(scale=0xFF))
+    _records_equal(decode(data).records, _reference(data).records)
+
+
+def test_big_endian_records_decode_like_little_endian_ones() -> None:
+    fields = [(253, 4, UINT32), (3, 1, UINT8), (7, 2, UINT16)]
+    little = decode(_fit(_definition(0, RECORD, fields), _data(0, "IBH", 1000, 150, 300)))
+    big = decode(_fit(_definition(0, RECORD, fields, big=True), _data(0, "IBH", 1000, 150, 300, big=True)))
+    _records_equal(little.records, big.records)
+    assert big.records["power"][0] == 300
+
+
+@needs_corpus
+def test_chained_streams_are_merged() -> None:
+    data = (CORPUS / "stride" / "run_fr10.fit").read_bytes()
+    one, two = decode(data), decode(data + data)
+    assert two.n_records == 2 * one.n_records
+    for name, values in one.records.items():
+        np.testing.assert_array_equal(two.records[name], np.concatenate([values, values]))
+    assert two.sessions == one.sessions * 2 and two.laps == one.laps * 2
+    assert (two.file_type, two.product) == (one.file_type, one.product)
+
+
+@needs_corpus
+def test_reference_run_summary() -> None:
+    out = decode((CORPUS / "stride" / "run.fit").read_bytes())
+    assert (out.file_type, out.manufacturer, out.product) == ("activity", "garmin", "fr965")
+    assert out.n_records == 3095
+    assert out.sessions[0]["sport"] == "running"
+    assert {"stance_time", "vertical_oscillation", "step_length", "enhanced_speed"} <= set(out.records)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Damage: declined, so the reference decides
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\x0e\x20\x54\x08\x10\x00\x00\x00.FIT", id="header-only"),
+        pytest.param(_fit(_data(3, "B", 1)), id="undefined-local-type"),
+        pytest.param(
+            _fit(_definition(0, RECORD, [(253, 3, UINT32)]), _data(0, "3s", b"abc")), id="size-not-multiple"
+        ),
+        pytest.param(
+            _fit(_definition(0, RECORD, [(253, 4, UINT32)], dev_fields=[(0, 2, 0)])), id="undescribed-dev"
+        ),
+        pytest.param(_fit(_definition(0, RECORD, [(253, 4, UINT32)]), _data(0, "I", 5))[:-5], id="truncated"),
+        pytest.param(_fit(_definition(0, RECORD, [(253, 4, UINT32)]), b"\x00\x01"), id="message-past-data"),
+        pytest.param(_fit(_definition(0, RECORD, [(253, 4, UINT32)])) + b"junk", id="trailing-junk"),
+    ],
+)
+def test_damaged_files_are_declined(data: bytes) -> None:
+    with pytest.raises(FastPathDeclined):
+        decode(data)
+
+
+def test_data_size_beyond_the_file_is_declined_without_allocating_it() -> None:
+    data = bytearray(_fit(_definition(0, RECORD, [(253, 4, UINT32)])))
+    data[4:8] = struct.pack("<I", 0xFFFFFFF0)
+    with pytest.raises(FastPathDeclined):
+        decode(bytes(data))
+
+
+def test_a_flipped_bit_fails_the_checksum() -> None:
+    data = bytearray(_fit(_definition(0, RECORD, [(253, 4, UINT32)]), _data(0, "I", 1000)))
+    data[-3] ^= 0x10
+    with pytest.raises(FastPathDeclined, match="CRC"):
+        decode(bytes(data))
+
+
+@pytest.mark.parametrize("size", [0, 1, 16383, 16384, 16385, 70_001, 262_147])
+def test_crc_matches_the_sdk_for_every_size(size: int) -> None:
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    assert crc16(data) == CrcCalculator.calculate_crc(data, 0, size)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Random damage never raises anything but a decline
+
+
+_FUZZ_FILES = [
+    "python-fitparse/Activity.fit",  # big-endian
+    "python-fitparse/antfs-dump.63.fit",  # compressed timestamps
+    "python-fitparse/compressed-speed-distance.fit",  # accumulated distance
+    "tormoder-fit/unterminated-strings.fit",  # developer fields
+    "python-fitparse/garmin-fenix-5-run.fit",
+    "muktihari-fit/chained_Activity_activity_poolswim.fit",  # chained streams
+]
+
+
+def _refresh_crcs(data: bytearray) -> None:
+    """Re-seal a mutated stream so the decoder has to parse it instead of stopping at the checksum."""
+    if len(data) < 14 or data[0] != 14:
+        return
+    data[12:14] = struct.pack("<H", CrcCalculator.calculate_crc(data, 0, 12))
+    end = 14 + struct.unpack_from("<I", data, 4)[0]
+    if end + 2 <= len(data):
+        data[end : end + 2] = struct.pack("<H", CrcCalculator.calculate_crc(data, 0, end))
+
+
+@needs_corpus
+@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(_FUZZ_FILES),
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 7)), max_size=6),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+    reseal=st.booleans(),
+)
+def test_mutated_files_decode_or_are_declined(
+    name: str, flips: list[tuple[float, int]], cut: float | None, reseal: bool
+) -> None:
+    data = bytearray((CORPUS / name).read_bytes())
+    for where, bit in flips:
+        data[int(where * len(data))] ^= 1 << bit
+    if cut is not None:
+        data = data[: int(cut * len(data))]
+    if reseal:
+        _refresh_crcs(data)
+    try:
+        out = decode(bytes(data))
+    except FastPathDeclined as exc:
+        assert not str(exc).startswith("unexpected"), exc  # declined by a check, not by the safety net
+        return
+    lengths = {len(values) for values in out.records.values()}
+    assert len(lengths) <= 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Differential: every corpus file the reference reads decodes to the same values
+
+
+_RECORD_ENUMS = {spec.name for spec in message_fields(RECORD).values() if enum_values(spec.type) is not None}
+_FITPARSE_RECORD_NAMES = {f.name for f in MESSAGE_TYPES[RECORD].fields.values()}
+
+
+def _is_number_text(value: str | None) -> bool:
+    return value is not None and value.isdigit()
+
+
+def _same_text(ref: str | None, fast: str | None) -> bool:
+    """Equal, or the reference only had a number where the newer profile has a name."""
+    return ref == fast or (_is_number_text(ref) and fast is not None and not _is_number_text(fast))
+
+
+def _same_value(ref: Any, fast: Any) -> bool:
+    if isinstance(ref, float) and isinstance(fast, float):
+        return bool(np.isclose(ref, fast, rtol=1e-12, atol=0))
+    if isinstance(ref, int) and not isinstance(ref, bool) and isinstance(fast, str):
+        return True  # a value the newer profile names and the older one does not
+    return bool(ref == fast)
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", _corpus_fit_files())
+def test_corpus_file_equals_the_reference(name: str) -> None:
+    data = (CORPUS / name).read_bytes()
+    try:
+        ref = _reference(data)
+    except UnreadableFileError:
+        with pytest.raises(FastPathDeclined):  # never accept what the reference rejects
+            decode(data)
+        return
+    fast = decode(data)
+
+    assert fast.file_type == ref.file_type and fast.time_created == ref.time_created
+    assert _same_text(ref.manufacturer, fast.manufacturer)
+    assert _same_text(ref.product, fast.product)
+    assert fast.dev_units == ref.dev_units
+
+    assert fast.n_records == ref.n_records
+    for column, expected in ref.records.items():
+        if column.startswith("unknown_"):
+            continue  # fitparse's profile lacks the field; the newer profile names it
+        got = fast.records[column]
+        if column in _RECORD_ENUMS:  # fitparse gives names (NaN here) where it knows the value
+            known = ~np.isnan(expected)
+            np.testing.assert_array_equal(got[known], expected[known], err_msg=column)
+            continue
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, equal_nan=True, err_msg=column)
+    extra = set(fast.records) - set(ref.records)
+    assert not {c for c in extra if c in _FITPARSE_RECORD_NAMES and c not in _RECORD_ENUMS}
+
+    for kind in ("sessions", "laps", "sports"):
+        ref_rows, fast_rows = getattr(ref, kind), getattr(fast, kind)
+        assert len(fast_rows) == len(ref_rows)
+        for ref_row, fast_row in zip(ref_rows, fast_rows):
+            common = set(ref_row) & set(fast_row)
+            assert common, kind
+            bad = {k: (ref_row[k], fast_row[k]) for k in common if not _same_value(ref_row[k], fast_row[k])}
+            assert not bad, f"{kind}: {bad}"
