@@ -282,7 +282,11 @@ def export(format_name: str, week: str | None, weeks: int, output: Path | None) 
         first = week or current_week(settings)
         data = export_plans(library, format_name, [shift_week(first, i) for i in range(weeks)], settings)
     if output is None:
-        click.echo(data.decode("utf-8"), nl=False)
+        stdout = sys.stdout.buffer
+        if stdout.isatty() and b"\0" in data:
+            raise click.UsageError(f"{format_name} writes a binary file: add -o FILE")
+        stdout.write(data)
+        stdout.flush()
     else:
         write_atomically(output, data)
         click.echo(f"wrote {output}", err=True)

@@ -26,6 +26,8 @@ DEFAULT_PLUGINS = {
     "csv": "stridelink_csv",
     "json": "stridelink_json",
     "markdown": "stridelink_markdown",
+    "fit-workout": "stridelink_fit_workout",
+    "caldav": "stridelink_caldav",
 }
 
 pm = pluggy.PluginManager("stridelink")

@@ -14,6 +14,11 @@ PUBLIC = {
     "stridelink",
     "stridelink.columns",
     "stridelink.errors",
+    "stridelink.store",
+    "stridelink.weekly",
+    "stridelink.settings",
+    "stridelink.plugins",
+    "stridelink.programme",
 }  # what docs/plugins.md offers plugin authors
 BUILT_IN = {"ics": ".ics", "csv": ".csv", "json": ".json", "markdown": ".md"}
 

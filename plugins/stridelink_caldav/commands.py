@@ -1,0 +1,127 @@
+"""``stridelink caldav push`` and ``stridelink caldav check``."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+
+from stridelink.errors import StridelinkError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StridelinkError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _check_week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    year, _, number = value.partition("-W")
+    try:
+        date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO week such as 2026-W49") from None
+    return value
+
+
+@click.group(name="caldav")
+def caldav_group() -> None:
+    """Publish the plan to a CalDAV calendar (Nextcloud, Fastmail, iCloud, Radicale, ...).
+
+    \b
+    Settings (settings.toml in `stridelink path`):
+      [caldav]
+      url = "https://cloud.example.com/remote.php/dav"
+      username = "runner"
+      calendar = "Ankle plan"
+      password_env = "NEXTCLOUD_APP_PASSWORD"   # default STRIDELINK_CALDAV_PASSWORD
+    """
+
+
+@caldav_group.command()
+@click.option("--week", metavar="YYYY-Www", callback=_check_week, help="First week (default: this week).")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 52),
+    default=None,
+    help="How many weeks from --week (default: [caldav] weeks, else 2).",
+)
+@click.option("--resend", is_flag=True, help="Send every event again, changed or not.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@_friendly
+def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> None:
+    """Create, update and delete the calendar's events so they match the plan.
+
+    Events keep their UID, so calendar apps update them in place; SEQUENCE rises when a session changes.
+    Sessions a re-plan dropped are deleted (only events this command published, only in the weeks pushed).
+    Run it from cron, or after `stridelink watch`, to keep the calendar current.
+    """
+    from stridelink.settings import load_settings
+    from stridelink.store import Library
+    from stridelink.weekly import current_week, shift_week
+    from stridelink_caldav.config import CalDAVConfig
+    from stridelink_caldav.sync import push_weeks
+
+    with Library.open() as library:
+        settings = load_settings(library.home)
+        config = CalDAVConfig.from_settings(settings)
+        first = week or current_week(settings)
+        wanted = [shift_week(first, i) for i in range(weeks or config.weeks)]
+        report = push_weeks(library, settings, wanted, resend=resend)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for change in report.changes:
+        if change.action != "unchanged":
+            seq = "" if change.sequence is None else f" (SEQUENCE {change.sequence})"
+            click.echo(f"{change.action:<9} {change.day}  {change.summary}{seq}")
+    counts = ", ".join(f"{report.count(a)} {a}" for a in ("created", "updated", "unchanged", "deleted"))
+    click.echo(f"{wanted[0]}..{wanted[-1]}: {counts}", err=True)
+
+
+@caldav_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@_friendly
+def check(as_json: bool) -> None:
+    """Log in and find the calendar, without changing anything."""
+    from stridelink.settings import load_settings
+    from stridelink.store import Library
+    from stridelink_caldav.config import CalDAVConfig, redact
+    from stridelink_caldav.publish import published
+    from stridelink_caldav.sync import MEMORY, open_calendar
+
+    with Library.open() as library:
+        settings = load_settings(library.home)
+        records = published(library.memory(MEMORY))
+    config = CalDAVConfig.from_settings(settings)
+    calendar = open_calendar(config, create=False)
+    events = calendar.events()
+    mine = [uid for uid, record in records.items() if record.calendar == calendar.url]
+    data = {
+        "server": redact(config.url),
+        "username": config.username,
+        "password_env": config.password_env,
+        "password_set": config.password() is not None,
+        "calendar": config.calendar if not config.calendar_url else None,
+        "calendar_url": redact(calendar.url),
+        "events": len(events),
+        "published": len(mine),
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"logged in to {data['server']} as {config.username or '(no login)'}")
+    click.echo(f"calendar {data['calendar_url']}: {len(events)} events, {len(mine)} published by stridelink")

@@ -1,0 +1,25 @@
+"""The ``fit-workout`` exporter: each planned session as a FIT workout file for the watch.
+
+One FIT file holds one workout, so the export is a zip archive with one ``YYYY-MM-DD-<slot>.fit`` per
+session. Written like any third-party plugin: it uses stridelink's public API, plus ``stridelink.programme``
+for the FIT exercise names of the exercise library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import stridelink
+from stridelink_fit_workout.encode import write_zip
+
+
+@stridelink.hookimpl
+def register_exporters(register: Callable[[stridelink.Exporter], None]) -> None:
+    register(
+        stridelink.Exporter(
+            name="fit-workout",
+            suffix=".zip",
+            write=write_zip,
+            description="Zip of FIT workout files, one per session, for Garmin and other FIT watches",
+        )
+    )
