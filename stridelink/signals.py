@@ -17,6 +17,8 @@ from stridelink.models import Activity, Signals
 METHOD_VERSION = 1
 
 MOVING_SPEED_MPS = 0.5  # slower than this is standing or shuffling, not moving
+MAX_FOOT_SPEED_MPS = 12.5  # faster than any sprinter: a larger distance step is a sensor or GPS glitch
+GLITCH_MIN_M = 500.0  # smaller fast steps are real: a watch catching up on distance after losing GPS
 MAX_GAP_S = 10.0  # a longer silence is a pause (auto-pause, timer stopped) unless the distance moved on
 MIN_DRIFT_MOVING_S = 600.0  # drift needs 10 minutes of moving time to mean anything
 MIN_CLIMB_DISTANCE_M = 200.0
@@ -59,15 +61,26 @@ def route_distance_m(samples: pd.DataFrame) -> np.ndarray | None:
     if distance is not None and np.isfinite(distance).sum() >= 2:
         filled = pd.Series(distance).ffill().bfill().to_numpy()
         steps = np.clip(np.diff(filled), 0.0, None)
-        return np.concatenate(([0.0], np.cumsum(steps)))
+        return np.concatenate(([0.0], np.cumsum(_without_glitches(steps, elapsed_s(samples)))))
     lat, lon = _column(samples, col.LAT), _column(samples, col.LON)
     if lat is not None and lon is not None:
         ok = np.isfinite(lat) & np.isfinite(lon)
         if ok.sum() >= 2:
+            idx = np.flatnonzero(ok)
+            between = terrain.step_distance_m(lat[idx], lon[idx])
+            between[1:] = _without_glitches(between[1:], elapsed_s(samples)[idx])
             steps = np.zeros(len(lat))
-            steps[ok] = terrain.step_distance_m(lat[ok], lon[ok])
+            steps[idx] = between
             return np.cumsum(steps)
     return None
+
+
+def _without_glitches(steps_m: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Distance steps with glitches zeroed: a jump of hundreds of metres no one covers on foot in the time
+    between the samples (a damaged record, a GPS teleport)."""
+    dt = np.maximum(np.diff(seconds), 1.0)
+    glitch = (steps_m > MAX_FOOT_SPEED_MPS * dt) & (steps_m > GLITCH_MIN_M)
+    return np.where(glitch, 0.0, steps_m)
 
 
 def _intervals_s(t: np.ndarray) -> np.ndarray:

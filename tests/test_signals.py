@@ -243,3 +243,12 @@ def test_every_field_is_filled_for_a_full_file() -> None:
     missing = [name for name, value in s.to_dict().items() if value is None]
     assert missing == []
     assert (s.surface, s.surface_source) == ("road", "device")
+
+
+def test_a_distance_glitch_neither_inflates_the_distance_nor_the_work() -> None:
+    run = steady(600)
+    glitched = run.samples.copy()
+    glitched.loc[300:, col.DISTANCE] += 10_741_000.0  # one damaged record: a 10,741 km jump
+    s = compute_signals(Activity("running", None, START, "fit", glitched))
+    assert s.distance_m == 1800.0
+    assert s.climb_m_per_km is None
