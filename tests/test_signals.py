@@ -250,5 +250,5 @@ def test_a_distance_glitch_neither_inflates_the_distance_nor_the_work() -> None:
     glitched = run.samples.copy()
     glitched.loc[300:, col.DISTANCE] += 10_741_000.0  # one damaged record: a 10,741 km jump
     s = compute_signals(Activity("running", None, START, "fit", glitched))
-    assert s.distance_m == 1800.0
+    assert s.distance_m == pytest.approx(1800.0, abs=5.0)  # only the damaged step is lost
     assert s.climb_m_per_km is None
