@@ -8,25 +8,29 @@ Reading and analysis run in worker processes for large batches; only the main pr
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
 from stridelink.models import Activity, Reader, Signals
 from stridelink.plugins import get_readers, pm
-from stridelink.store import DuplicateFileError, Library
+from stridelink.store import DuplicateFileError, Library, PreparedRun, prepare_run
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # no watch file comes near this; larger ones are refused unread
 MAX_ZIP_MEMBERS = 20_000
 MAX_ZIP_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 PARALLEL_MIN_FILES = 16
 CHUNK_FILES = 64
+SYNC_FILES = 16  # analysed files archived before one sync makes them durable and their rows are committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +106,26 @@ def _zip_sources(path: Path, display: str, suffixes: set[str]) -> Iterator[Sourc
                 yield Source(shown, info.filename, _zip_loader(path, info))
 
 
+_open_archive: dict[Path, zipfile.ZipFile] = {}  # the archive being read, kept open between its entries
+
+
+def _archive(path: Path) -> zipfile.ZipFile:
+    if path not in _open_archive:
+        for other in _open_archive.values():
+            other.close()
+        _open_archive.clear()
+        _open_archive[path] = zipfile.ZipFile(path)
+    return _open_archive[path]
+
+
 def _zip_loader(path: Path, info: zipfile.ZipInfo) -> Callable[[], bytes]:
     def load() -> bytes:
-        with zipfile.ZipFile(path) as archive, archive.open(info) as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)  # the declared size may lie: never read past the limit
+        try:
+            with _archive(path).open(info) as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)  # the declared size may lie: never read past the limit
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error, ValueError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UnreadableFileError(f"damaged archive entry ({detail})") from None
         if len(data) > MAX_FILE_BYTES:
             raise UnreadableFileError("unpacks to an implausible size (a zip bomb?)")
         return data
@@ -168,15 +188,50 @@ def _read(reader: Reader, data: bytes, name: str) -> list[Activity]:
 
 
 def _signals(activity: Activity) -> Signals | None:
+    """The run's signals; None when they cannot be computed (the run is kept, `stridelink doctor` lists it)."""
     try:
         from stridelink.signals import compute_signals
     except ImportError:
         return None
-    return compute_signals(activity)
+    try:
+        return compute_signals(activity)
+    except Exception:  # noqa: BLE001 - a bug in one signal must not lose the run or stop the batch
+        return None
 
 
-def _analyse_job(job: tuple[bytes, str]) -> Analysis:
-    return analyse(*job)
+@dataclass(frozen=True)
+class _Outcome:
+    """What a worker sends back for one file: compact and picklable (no DataFrame, no exception object)."""
+
+    status: str  # ok, skipped, rejected
+    runs: tuple[PreparedRun, ...] = ()
+    reason: str | None = None
+    training: tuple[datetime | None, float, str] | None = None  # start, duration, label of a training session
+
+
+def _analyse_job(job: tuple[bytes, str]) -> _Outcome:
+    """Read, analyse and encode one file (in a worker process for large batches)."""
+    analysis = analyse(*job)
+    training = analysis.training
+    try:
+        runs = tuple(prepare_run(activity, signals) for activity, signals in analysis.activities)
+    except Exception as exc:  # noqa: BLE001 - samples that cannot be stored: rejected, like a reader bug
+        return _Outcome("rejected", reason=f"could not store the samples ({type(exc).__name__}: {str(exc)[:200]})")
+    return _Outcome(
+        analysis.status,
+        runs,
+        analysis.reason,
+        None if training is None else (training.start_utc, training.duration_s, training.label),  # type: ignore[arg-type]
+    )
+
+
+def _preload() -> None:
+    """Import what every file needs before worker processes fork, so each does not import it again."""
+    for module in ("stridelink.signals", "stridelink.samplecodec", "stridelink.readers.fitfast"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
 
 
 def import_sources(
@@ -188,7 +243,8 @@ def import_sources(
 ) -> list[ImportResult]:
     """Import every source; results come back in the order the sources were found.
 
-    Files are read in chunks so a batch of years of files never sits in memory at once.
+    Files are read in chunks so a batch of years of files never sits in memory at once; while the main process
+    stores one chunk, the workers already analyse the next.
     """
     found = list(sources)
     results: list[ImportResult] = []
@@ -200,25 +256,42 @@ def import_sources(
 
     count = sum(isinstance(s, Source) for s in found)
     parallel = workers if workers is not None else (min(os.cpu_count() or 1, 8) if count >= PARALLEL_MIN_FILES else 1)
+    _preload()
     executor: Executor | None = ProcessPoolExecutor(parallel) if parallel > 1 else None
+    state = _State()
     try:
+        previous: _Chunk | None = None
         for start in range(0, len(found), CHUNK_FILES):
-            _import_chunk(library, found[start : start + CHUNK_FILES], executor, emit)
+            chunk = _start_chunk(library, found[start : start + CHUNK_FILES], executor, state)
+            if previous is not None:
+                _finish_chunk(library, previous, state, emit)
+            previous = chunk
+        if previous is not None:
+            _finish_chunk(library, previous, state, emit)
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
     return results
 
 
-def _import_chunk(
-    library: Library,
-    chunk: list[Source | ImportResult],
-    executor: Executor | None,
-    emit: Callable[[ImportResult], None],
-) -> None:
+@dataclass
+class _State:
+    seen: set[str] = field(default_factory=set)  # hashes met in this import
+    first: dict[str, ImportResult] = field(default_factory=dict)  # the result of each hash's first file
+
+
+@dataclass
+class _Chunk:
     # Each item: a finished result, ("new", source, data, sha) or ("copy", source, sha) for repeated bytes.
+    items: list[Any]
+    outcomes: Iterator[_Outcome]
+
+
+def _start_chunk(
+    library: Library, chunk: list[Source | ImportResult], executor: Executor | None, state: _State
+) -> _Chunk:
+    """Read the chunk's files and hand the new ones to the workers."""
     ready: list[Any] = []
-    seen: set[str] = set()
     for source in chunk:
         if isinstance(source, ImportResult):
             ready.append(source)
@@ -232,55 +305,97 @@ def _import_chunk(
             ready.append(ImportResult(source.path, "rejected", error=f"cannot read the file: {exc.strerror or exc}"))
             continue
         sha = hashlib.sha256(data).hexdigest()
+        if sha in state.seen:
+            ready.append(("copy", source, sha))
+            continue
         known = library.run_ids_of_file(sha)
         if known is not None:
             ready.append(ImportResult(source.path, "duplicate", tuple(known)))
-        elif sha in seen:
-            ready.append(("copy", source, sha))
         else:
-            seen.add(sha)
+            state.seen.add(sha)
             ready.append(("new", source, data, sha))
     jobs = [(item[2], item[1].name) for item in ready if isinstance(item, tuple) and item[0] == "new"]
-    analyses = iter(executor.map(_analyse_job, jobs, chunksize=2) if executor else map(_analyse_job, jobs))
-    first: dict[str, ImportResult] = {}
-    for item in ready:
+    outcomes = executor.map(_analyse_job, jobs, chunksize=2) if executor else map(_analyse_job, jobs)
+    return _Chunk(ready, iter(outcomes))
+
+
+def _finish_chunk(library: Library, chunk: _Chunk, state: _State, emit: Callable[[ImportResult], None]) -> None:
+    """Store the chunk's analysed files and report every item in order.
+
+    Originals are archived without a sync each; before the rows naming them are committed (one transaction per
+    file), one sync makes a group of them durable: archive first, then commit, so a crash leaves at most an
+    orphan original, never a run without its original.
+    """
+    waiting: list[tuple[Any, ImportResult | None]] = []  # items in order, with their result once known
+    pending: list[tuple[int, Source, int, str, str, _Outcome]] = []  # analysed files to commit
+
+    def flush() -> None:
+        library.sync_archive([name for *_, name, _ in pending])
+        for index, source, size, sha, name, outcome in pending:
+            waiting[index] = (waiting[index][0], _commit(library, source, size, sha, name, outcome))
+        pending.clear()
+        for item, result in waiting:
+            if result is None:  # a copy of bytes met earlier: the same outcome as the first
+                original = state.first[item[2]]
+                status = "duplicate" if original.status in ("imported", "duplicate") else original.status
+                result = ImportResult(item[1].path, status, original.run_ids, original.error)
+            elif isinstance(item, tuple):
+                state.first[item[3]] = result
+            emit(result)
+        waiting.clear()
+
+    for item in chunk.items:
         if isinstance(item, ImportResult):
-            emit(item)
-        elif item[0] == "new":
-            _, source, data, sha = item
-            first[sha] = _store(library, source, data, sha, next(analyses))
-            emit(first[sha])
+            waiting.append((item, item))
+        elif item[0] == "copy":
+            waiting.append((item, None))
         else:
-            _, source, sha = item
-            original = first[sha]
-            status = "duplicate" if original.status in ("imported", "duplicate") else original.status
-            emit(ImportResult(source.path, status, original.run_ids, original.error))
+            _, source, data, sha = item
+            outcome = next(chunk.outcomes)
+            if outcome.status == "ok":
+                suffix = Path(source.name).suffix or "." + _format(source)
+                name = library.archive_file(sha, suffix, data, sync=False)
+                pending.append((len(waiting), source, len(data), sha, name, outcome))
+                waiting.append((item, None))
+            else:
+                waiting.append((item, _not_stored(library, source, sha, outcome)))
+        if len(pending) >= SYNC_FILES:
+            flush()
+    flush()
 
 
-def _store(library: Library, source: Source, data: bytes, sha: str, analysis: Analysis) -> ImportResult:
-    if analysis.status == "rejected":
-        return ImportResult(source.path, "rejected", error=analysis.reason)
-    if analysis.status == "skipped":
-        if analysis.training is not None and analysis.training.start_utc is not None:
-            _log_training(library, sha, analysis.training)
-        return ImportResult(source.path, "skipped", error=analysis.reason)
-    fmt = Path(source.name).suffix.lower().lstrip(".")
+def _format(source: Source) -> str:
+    return Path(source.name).suffix.lower().lstrip(".")
+
+
+def _not_stored(library: Library, source: Source, sha: str, outcome: _Outcome) -> ImportResult:
+    if outcome.status == "skipped":
+        if outcome.training is not None:
+            start_utc, duration_s, label = outcome.training
+            if start_utc is not None:
+                _log_training(library, sha, start_utc, duration_s, label)
+        return ImportResult(source.path, "skipped", error=outcome.reason)
+    return ImportResult(source.path, "rejected", error=outcome.reason)
+
+
+def _commit(library: Library, source: Source, size: int, sha: str, archive_name: str, outcome: _Outcome) -> ImportResult:
     try:
-        run_ids = library.add_file(sha, Path(source.name).name, data, fmt, analysis.activities)
+        run_ids = library.insert_file(sha, Path(source.name).name, size, _format(source), archive_name, outcome.runs)
     except DuplicateFileError as exc:  # another importer stored the same bytes a moment ago
         return ImportResult(source.path, "duplicate", tuple(exc.run_ids))
-    for run_id in run_ids:
-        pm.hook.run_imported(run=library.get_run(run_id))
+    if pm.hook.run_imported.get_hookimpls():  # a plugin listens: give it each run as the library holds it
+        for run_id in run_ids:
+            pm.hook.run_imported(run=library.get_run(run_id))
     return ImportResult(source.path, "imported", tuple(run_ids))
 
 
-def _log_training(library: Library, sha: str, session: TrainingSessionFile) -> None:
+def _log_training(library: Library, sha: str, start_utc: datetime, duration_s: float, label: str) -> None:
     """A strength or mobility activity from the watch counts as an ankle session done."""
     from stridelink.settings import load_settings
 
     tz = load_settings(library.home).tz
-    day = session.start_utc.astimezone(tz).date()  # type: ignore[attr-defined]
-    library.add_log(day, "session", value=round(session.duration_s / 60.0, 1), note=session.label, source=sha)
+    day = start_utc.astimezone(tz).date()
+    library.add_log(day, "session", value=round(duration_s / 60.0, 1), note=label, source=sha)
 
 
 def import_paths(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -47,12 +49,78 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRun:
+    """One run ready for the database: its row values, its encoded samples and its signals as JSON.
+
+    Import workers send these back instead of DataFrames, so only compact bytes cross between processes.
+    """
+
+    start_utc: str
+    sport: str
+    sub_sport: str | None
+    distance_m: float | None
+    duration_s: float | None
+    source_format: str
+    manufacturer: str | None
+    product: str | None
+    altitude_source: str | None
+    device_totals: str  # JSON
+    laps: str  # JSON
+    n_samples: int
+    samples: bytes  # samplecodec blob
+    method_version: int | None  # None: no signals
+    signals: str | None  # JSON
+
+
+def prepare_run(activity: Activity, signals: Signals | None) -> PreparedRun:
+    totals = activity.device_totals
+    return PreparedRun(
+        start_utc=activity.start_utc.astimezone(UTC).isoformat(),
+        sport=activity.sport,
+        sub_sport=activity.sub_sport,
+        distance_m=signals.distance_m if signals else totals.get("distance_m"),
+        duration_s=signals.duration_s if signals else totals.get("elapsed_time_s"),
+        source_format=activity.source_format,
+        manufacturer=activity.manufacturer,
+        product=activity.product,
+        altitude_source=activity.altitude_source,
+        device_totals=json.dumps(dict(totals), default=_json_default),
+        laps=json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
+        n_samples=len(activity.samples),
+        samples=samplecodec.encode(activity.samples),
+        method_version=signals.method_version if signals else None,
+        signals=json.dumps(signals.to_dict(), default=_json_default) if signals else None,
+    )
+
+
+Analysed = Sequence[tuple[Activity, Signals | None] | PreparedRun]
+
+
+def _prepared(analysed: Analysed) -> list[PreparedRun]:
+    return [item if isinstance(item, PreparedRun) else prepare_run(*item) for item in analysed]
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        if directory:  # some systems cannot open a directory to sync it
+            return
+        raise
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class Library:
     """An open library folder. Use ``Library.open()``; close it (or use ``with``) when done."""
 
     def __init__(self, home: Path, db: sqlite3.Connection) -> None:
         self.home = home
         self.db = db
+        self._new_folders: set[Path] = set()  # archive folders created since the last sync_archive
 
     @classmethod
     def open(cls, home: Path | None = None) -> Library:
@@ -95,24 +163,51 @@ class Library:
         rows = self.db.execute("SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg", (sha256,))
         return [row[0] for row in rows]
 
-    def archive_file(self, sha256: str, suffix: str, data: bytes) -> str:
-        """Write the original bytes into the archive (atomically); returns the archive name."""
+    def archive_file(self, sha256: str, suffix: str, data: bytes, *, sync: bool = True) -> str:
+        """Write the original bytes into the archive (atomically); returns the archive name.
+
+        With ``sync=False`` the bytes may still sit in the OS cache: call ``sync_archive`` before committing a row
+        that names the file (an orphan file left by a crash in between is harmless; `stridelink doctor` removes it).
+        """
         name = f"{sha256[:2]}/{sha256}{suffix.lower()}"
         target = paths.archive_path(self.home) / name
         if target.exists() and target.stat().st_size == len(data):
             return name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.is_dir():  # the new folders' entries must reach the disk with the file
+            root = target.parent.parent
+            self._new_folders |= {root} if root.is_dir() else {root, root.parent}
+            target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if sync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if sync:
+            self.sync_archive([])
+            _fsync(target.parent, directory=True)
         return name
+
+    def sync_archive(self, names: Sequence[str]) -> None:
+        """Make archive files written with ``sync=False`` durable, with the folder entries that name them.
+
+        On Linux a batch takes one ``sync()``, which waits for the writes to reach the disk and costs about what
+        one file's fsync does; elsewhere each file and folder is synced.
+        """
+        folders, self._new_folders = self._new_folders, set()
+        if len(names) > 1 and sys.platform.startswith("linux"):
+            os.sync()
+            return
+        root = paths.archive_path(self.home)
+        for name in names:
+            _fsync(root / name)
+        for folder in {(root / name).parent for name in names} | folders:
+            _fsync(folder, directory=True)
 
     def archived_bytes(self, sha256: str) -> bytes:
         row = self.db.execute("SELECT archive_name FROM files WHERE sha256 = ?", (sha256,)).fetchone()
@@ -126,59 +221,70 @@ class Library:
         file_name: str,
         data: bytes,
         fmt: str,
-        analysed: Sequence[tuple[Activity, Signals | None]],
+        analysed: Analysed,
     ) -> list[str]:
-        """Store a file's activities in one transaction; raises DuplicateFileError if the bytes are known."""
+        """Archive a file, then store its activities in one transaction; DuplicateFileError if the bytes are known.
+
+        ``analysed`` holds (Activity, Signals) pairs or runs already prepared with ``prepare_run``.
+        """
+        prepared = _prepared(analysed)
         suffix = Path(file_name).suffix or f".{fmt}"
         archive_name = self.archive_file(sha256, suffix, data)
+        return self.insert_file(sha256, file_name, len(data), fmt, archive_name, prepared)
+
+    def insert_file(
+        self, sha256: str, file_name: str, size: int, fmt: str, archive_name: str, analysed: Analysed
+    ) -> list[str]:
+        """The database half of ``add_file``, for a file already archived (and synced)."""
+        prepared = _prepared(analysed)
         with self.transaction() as db:
             inserted = db.execute(
                 "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                (sha256, file_name, len(data), fmt, archive_name, _utc_now()),
+                (sha256, file_name, size, fmt, archive_name, _utc_now()),
             ).rowcount
             if not inserted:
                 raise DuplicateFileError(
                     [r[0] for r in db.execute("SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg", (sha256,))]
                 )
-            run_ids = self._insert_runs(sha256, file_name, analysed)
+            run_ids = self._insert_runs(sha256, file_name, prepared)
         return run_ids
 
-    def _insert_runs(
-        self, sha256: str, file_name: str, analysed: Sequence[tuple[Activity, Signals | None]]
-    ) -> list[str]:
-        db, run_ids = self.db, []
-        for leg, (activity, signals) in enumerate(analysed):
-            run_id = run_id_for(sha256, leg)
-            totals = activity.device_totals
-            distance = signals.distance_m if signals else totals.get("distance_m")
-            duration = signals.duration_s if signals else totals.get("elapsed_time_s")
-            db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    def _insert_runs(self, sha256: str, file_name: str, prepared: Sequence[PreparedRun]) -> list[str]:
+        run_ids = [run_id_for(sha256, leg) for leg in range(len(prepared))]
+        name = Path(file_name).name
+        self.db.executemany(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
-                    run_id, sha256, leg, activity.start_utc.astimezone(UTC).isoformat(),
-                    activity.sport, activity.sub_sport, distance, duration, activity.source_format,
-                    Path(file_name).name, activity.manufacturer, activity.product, activity.altitude_source,
-                    json.dumps(dict(totals), default=_json_default),
-                    json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
-                ),
-            )
-            db.execute(
-                "INSERT INTO samples VALUES (?, ?, ?)",
-                (run_id, len(activity.samples), samplecodec.encode(activity.samples)),
-            )
-            if signals is not None:
-                self._put_signals(run_id, signals)
-            run_ids.append(run_id)
+                    run_id, sha256, leg, p.start_utc, p.sport, p.sub_sport, p.distance_m, p.duration_s,
+                    p.source_format, name, p.manufacturer, p.product, p.altitude_source, p.device_totals, p.laps,
+                )
+                for leg, (run_id, p) in enumerate(zip(run_ids, prepared, strict=True))
+            ],
+        )
+        self.db.executemany(
+            "INSERT INTO samples VALUES (?, ?, ?)",
+            [(run_id, p.n_samples, p.samples) for run_id, p in zip(run_ids, prepared, strict=True)],
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO signals VALUES (?, ?, ?)",
+            [
+                (run_id, p.method_version, p.signals)
+                for run_id, p in zip(run_ids, prepared, strict=True)
+                if p.signals is not None
+            ],
+        )
         return run_ids
 
-    def replace_runs(self, sha256: str, analysed: Sequence[tuple[Activity, Signals | None]]) -> list[str]:
+    def replace_runs(self, sha256: str, analysed: Analysed) -> list[str]:
         """Re-analysis: a file's runs, samples and signals replaced in one transaction (run ids kept)."""
+        prepared = _prepared(analysed)
         with self.transaction() as db:
             row = db.execute("SELECT file_name FROM files WHERE sha256 = ?", (sha256,)).fetchone()
             if row is None:
                 raise UnknownRunError(f"no file {sha256[:12]} in the library")
             db.execute("DELETE FROM runs WHERE sha256 = ?", (sha256,))
-            return self._insert_runs(sha256, row[0], analysed)
+            return self._insert_runs(sha256, row[0], prepared)
 
     def outdated_files(self, method_version: int) -> list[str]:
         """Files with a run whose signals are missing or older than ``method_version``."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from stridelink.elevation import GRID_STEP_M, Swing, on_distance_grid
+from stridelink.elevation import GRID_STEP_M, Swing, on_distance_grid, window_medians
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -159,11 +159,30 @@ def gait_cv_pct(series: Sequence[np.ndarray]) -> float | None:
     for values in series:
         if len(values) < MIN_GAIT_SAMPLES:
             continue
-        trend = pd.Series(values).rolling(GAIT_WINDOW, center=True, min_periods=1).median().to_numpy()
+        trend = _centred_medians(values, GAIT_WINDOW)
         centre = float(np.median(values))
         if centre > 0:
             cvs.append(1.4826 * float(np.median(np.abs(values - trend))) / centre * 100.0)
     return float(np.mean(cvs)) if cvs else None
+
+
+def _centred_medians(values: np.ndarray, window: int) -> np.ndarray:
+    """pandas' ``rolling(window, center=True, min_periods=1).median()``: full windows inside, shorter at the ends."""
+    n, half = len(values), window // 2
+    if n < window or window % 2 == 0 or not np.isfinite(values).all():
+        return pd.Series(values).rolling(window, center=True, min_periods=1).median().to_numpy()
+    out = np.empty(n)
+    out[half : n - half] = window_medians(values, window)
+    head, tail = values[: window - 1].tolist(), values[n - window + 1 :].tolist()
+    for i in range(half):  # the shorter windows at each end: half + 1 up to window - 1 values
+        out[i] = _median(sorted(head[: i + half + 1]))
+        out[n - 1 - i] = _median(sorted(tail[len(tail) - (i + half + 1) :]))
+    return out
+
+
+def _median(ordered: list[float]) -> float:
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def terrain_variability(evidence: TerrainEvidence) -> float | None:
