@@ -486,9 +486,11 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
 
 def _add_commands() -> None:
     from stridelink.demo import demo
+    from stridelink.doctor import doctor
     from stridelink.report import report as report_command
 
     cli.add_command(demo)
+    cli.add_command(doctor)
     cli.add_command(report_command)
 
 

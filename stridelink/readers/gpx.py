@@ -49,6 +49,7 @@ STRIDE_CADENCE_LIMIT_SPM = {"running": 120.0, "walking": 70.0, "hiking": 70.0}
 MIN_TIMED_SHARE = 0.5  # below this share of timed points a track is a drawn route
 EARTH_RADIUS_M = 6_371_008.8  # mean radius
 GPS_EPOCH = pd.Timestamp("1980-01-06", tz="UTC")
+LAST_TIME = pd.Timestamp.max.tz_localize("UTC")  # the last time int64 nanoseconds hold
 
 # Point extension values by lower-case local name, any namespace.
 EXTENSION_COLUMNS = {
@@ -140,11 +141,14 @@ def manufacturer_from(creator: str | None) -> str | None:
 
 
 def parse_times(texts: Sequence[str | None]) -> np.ndarray:
-    """ISO 8601 texts -> int64 ns since the Unix epoch, UTC; -1 where missing, unreadable or before GPS time."""
+    """ISO 8601 texts -> int64 ns since the Unix epoch, UTC; -1 where missing, unreadable, before GPS time or
+    after what int64 nanoseconds hold (year 2262)."""
     times = pd.to_datetime(pd.Series(texts, dtype=object), utc=True, format="ISO8601", errors="coerce")
-    times = times.dt.as_unit("ns")
-    ns = times.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-    ns[times.isna().to_numpy() | (times < GPS_EPOCH).to_numpy()] = -1
+    missing = (times.isna() | (times < GPS_EPOCH) | (times > LAST_TIME)).to_numpy()
+    if missing.any():
+        times = times.where(~missing, GPS_EPOCH)  # far-future dates do not fit in nanoseconds: drop them first
+    ns = times.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    ns[missing] = -1
     return ns
 
 

@@ -104,6 +104,8 @@ def iterparse(
                     del open_elements[-1][:]  # earlier siblings are gone already, so this drops only elem
     except ElementTree.ParseError as exc:
         raise UnreadableFileError(f"not well-formed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:  # expat's encoding handler: an unknown or a multi-byte encoding
+        raise UnreadableFileError(f"unsupported character encoding ({exc})") from None
 
 
 class _RootReached(Exception):
@@ -130,4 +132,6 @@ def check_prolog(data: bytes) -> None:
         ) from None
     except SAXException as exc:
         raise UnreadableFileError(f"not well-formed XML ({exc.getMessage()})") from None
+    except (LookupError, ValueError) as exc:  # expat's encoding handler: an unknown or a multi-byte encoding
+        raise UnreadableFileError(f"unsupported character encoding ({exc})") from None
     raise UnreadableFileError("not well-formed XML (no root element)")
