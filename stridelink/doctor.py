@@ -1,0 +1,230 @@
+"""Checking a library folder for damage: the database, the archived originals, the stored samples and signals.
+
+``check_library`` only reads. ``repair`` removes what no database row refers to (archive files left by an import
+that was killed between writing the original and committing its rows, and ``.incoming-*`` temp files); it never
+touches a database row or an archived original that a row refers to, so it cannot lose user data. Everything
+else it reports is left for the user to decide (re-import from the original files, restore a backup).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import click
+
+from stridelink import paths, samplecodec
+from stridelink.store import Library
+
+TEMP_PREFIX = ".incoming-"  # what Library.archive_file names a half-written original
+# An archive file younger than this may belong to an import still running (written, not yet committed):
+# it is not called an orphan until it is this old.
+ORPHAN_MIN_AGE_S = 15 * 60
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: str  # integrity, foreign_key, archive_missing, archive_size, archive_hash, file_without_runs,
+    # samples_missing, samples_unreadable, orphan_archive, temp_file, signals_missing, signals_outdated
+    detail: str  # one line, names the file or run
+    fixable: bool = False  # True when ``repair`` removes it
+    archive_name: str | None = None  # the archive file concerned, relative to the archive folder
+
+
+def check_library(library: Library, *, min_age_s: float = ORPHAN_MIN_AGE_S) -> list[Problem]:
+    """Every problem found, database first; an empty list means the library is healthy.
+
+    ``min_age_s``: archive files modified more recently than this are not reported as orphans or temp files,
+    since an import running right now writes its original before it commits the rows.
+    """
+    problems = _database(library.db)
+    if any(p.kind == "integrity" for p in problems):
+        return problems  # reading rows from a damaged database would only add noise
+    problems += _archive(library)
+    problems += _samples(library.db)
+    problems += _signals(library.db)
+    problems += _leftovers(library, min_age_s)
+    return problems
+
+
+def _database(db: sqlite3.Connection) -> list[Problem]:
+    problems = []
+    try:
+        rows = [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        return [Problem("integrity", f"the database cannot be checked: {exc}")]
+    problems += [Problem("integrity", f"database: {row}") for row in rows if row != "ok"]
+    for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check"):
+        problems.append(Problem("foreign_key", f"{table} row {rowid} refers to a missing {parent} row"))
+    return problems
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _archive(library: Library) -> list[Problem]:
+    """Every files row has its original, of the recorded size and hash, and produced at least one run."""
+    problems = []
+    root = paths.archive_path(library.home)
+    rows = library.db.execute(
+        "SELECT sha256, file_name, size_bytes, archive_name, (SELECT count(*) FROM runs WHERE runs.sha256 = files.sha256)"
+        " FROM files ORDER BY imported_utc"
+    ).fetchall()
+    for sha, file_name, size, archive_name, n_runs in rows:
+        where = f"{archive_name} (imported as {file_name})"
+        path = root / archive_name
+        if n_runs == 0:
+            problems.append(
+                Problem("file_without_runs", f"{file_name} ({sha[:12]}) is recorded but has no runs")
+            )
+        if not path.is_file():
+            problems.append(Problem("archive_missing", f"original missing: {where}"))
+        elif path.stat().st_size != size:
+            problems.append(
+                Problem("archive_size", f"original has {path.stat().st_size} bytes, {size} expected: {where}")
+            )
+        elif _sha256_of(path) != sha:
+            problems.append(Problem("archive_hash", f"original's bytes changed (SHA-256 differs): {where}"))
+    return problems
+
+
+def _samples(db: sqlite3.Connection) -> list[Problem]:
+    problems = []
+    rows = db.execute(
+        "SELECT runs.run_id, samples.n, samples.data FROM runs LEFT JOIN samples USING (run_id) ORDER BY runs.run_id"
+    )
+    for run_id, n, blob in rows:
+        if blob is None:
+            problems.append(Problem("samples_missing", f"run {run_id} has no samples"))
+            continue
+        try:
+            frame = samplecodec.decode(blob)
+        except Exception as exc:  # noqa: BLE001 - damage to the blob shows as any decoding error
+            problems.append(
+                Problem("samples_unreadable", f"run {run_id}: samples do not decode ({type(exc).__name__})")
+            )
+            continue
+        if len(frame) != n:
+            problems.append(
+                Problem("samples_unreadable", f"run {run_id}: {len(frame)} samples decoded, {n} stored")
+            )
+    return problems
+
+
+def _signals(db: sqlite3.Connection) -> list[Problem]:
+    """Runs without signals, or with signals of an older method, once the signals module exists."""
+    try:
+        from stridelink.signals import METHOD_VERSION  # type: ignore[import-not-found, attr-defined, unused-ignore]
+    except ImportError:
+        return []
+    problems = []
+    rows = db.execute(
+        "SELECT runs.run_id, signals.method_version FROM runs LEFT JOIN signals USING (run_id) ORDER BY runs.run_id"
+    )
+    for run_id, version in rows:
+        if version is None:
+            problems.append(Problem("signals_missing", f"run {run_id} has no signals"))
+        elif version < METHOD_VERSION:
+            problems.append(
+                Problem(
+                    "signals_outdated",
+                    f"run {run_id}: signals of method {version}, current is {METHOD_VERSION}",
+                )
+            )
+    return problems
+
+
+def _leftovers(library: Library, min_age_s: float) -> list[Problem]:
+    """Archive files no row refers to, and temp files, older than ``min_age_s``."""
+    root = paths.archive_path(library.home)
+    if not root.is_dir():
+        return []
+    known = {row[0] for row in library.db.execute("SELECT archive_name FROM files")}
+    newest = time.time() - min_age_s
+    problems = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        name = path.relative_to(root).as_posix()
+        if path.stat().st_mtime > newest:
+            continue
+        if path.name.startswith(TEMP_PREFIX):
+            problems.append(Problem("temp_file", f"interrupted write: {name}", True, name))
+        elif name not in known:
+            problems.append(Problem("orphan_archive", f"no run refers to {name}", True, name))
+    return problems
+
+
+def repair(library: Library, problems: list[Problem]) -> list[str]:
+    """Remove the orphaned archive files and temp files among ``problems``; returns what was removed.
+
+    Runs under the write lock and checks each file again first, so a file an import committed a row for in the
+    meantime stays. Nothing else is ever changed.
+    """
+    root = paths.archive_path(library.home).resolve()
+    removed: list[str] = []
+    with library.transaction() as db:
+        known = {row[0] for row in db.execute("SELECT archive_name FROM files")}
+        for problem in problems:
+            name = problem.archive_name
+            if problem.kind not in ("orphan_archive", "temp_file") or name is None or name in known:
+                continue
+            path = root / name
+            if not path.resolve().is_relative_to(root) or not path.is_file() or path.is_symlink():
+                continue
+            if (problem.kind == "temp_file") != path.name.startswith(TEMP_PREFIX):
+                continue
+            path.unlink()
+            removed.append(name)
+    return removed
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--fix", is_flag=True, help="Remove orphaned archive files and interrupted writes (never user data)."
+)
+def doctor(as_json: bool, fix: bool) -> None:
+    """Check the library: database integrity, archived originals, stored samples and signals.
+
+    Exit status 1 when a problem remains. `--fix` removes only archive files no run refers to and files left
+    by an interrupted import; anything else is reported for you to decide.
+
+    \b
+    Examples:
+      stridelink doctor
+      stridelink doctor --fix --json
+    """
+    try:
+        library = Library.open()
+    except sqlite3.DatabaseError as exc:
+        problems, removed = [Problem("integrity", f"the database cannot be opened: {exc}")], []
+    else:
+        with library:
+            problems = check_library(library)
+            removed = repair(library, problems) if fix else []
+            if removed:
+                problems = check_library(library)
+    if as_json:
+        click.echo(json.dumps({"problems": [asdict(p) for p in problems], "removed": removed}, indent=2))
+    else:
+        for name in removed:
+            click.echo(f"removed: {name}")
+        for problem in problems:
+            hint = " (--fix removes it)" if problem.fixable else ""
+            click.echo(f"{problem.kind}: {problem.detail}{hint}")
+        if not problems:
+            click.echo("no problems found")
+    if problems:
+        sys.exit(1)
