@@ -172,6 +172,7 @@ class Library:
         name = f"{sha256[:2]}/{sha256}{suffix.lower()}"
         target = paths.archive_path(self.home) / name
         if target.exists() and target.stat().st_size == len(data):
+            os.utime(target)  # fresh again: `doctor --fix` only removes orphans untouched for a while
             return name
         if not target.parent.is_dir():  # the new folders' entries must reach the disk with the file
             root = target.parent.parent

@@ -86,7 +86,7 @@ def activities_from_messages(msgs: FitMessages) -> list[Activity]:
     offset = _relative_offset(msgs)
     sessions = [_named_sport(_shifted(s, offset)) for s in msgs.sessions] or [_fallback_session(msgs)]
     msgs.laps = [_shifted(lap, offset) for lap in msgs.laps]
-    foot = [s for s in sessions if s["sport"] in FOOT_SPORTS]
+    foot = [s for s in sessions if s.get("sport") in FOOT_SPORTS]
     if not foot:
         _raise_not_foot(sessions, msgs)
     timestamps = _absolute_timestamps(msgs, offset)
@@ -128,7 +128,7 @@ def _raise_not_foot(sessions: list[dict[str, Any]], msgs: FitMessages) -> None:
     sport, sub_sport = str(first.get("sport")), str(first.get("sub_sport"))
     if (sport, sub_sport) in TRAINING or sport == "mobility":
         start = _time(first.get("start_time")) or _time(msgs.time_created)
-        duration = float(first.get("total_timer_time") or first.get("total_elapsed_time") or 0.0)
+        duration = _number(first, "total_timer_time", "total_elapsed_time") or 0.0
         label = sub_sport.replace("_", " ") if sport == "training" else sport
         raise TrainingSessionFile(f"a {label} session, not a run (counted as an ankle session done)",
                                   start_utc=start, duration_s=duration, label=label)
@@ -242,7 +242,7 @@ def _leg(frame: pd.DataFrame, session: Mapping[str, Any]) -> pd.DataFrame:
     start = _time(session.get("start_time"))
     if start is None:
         return frame.iloc[0:0]
-    elapsed = float(session.get("total_elapsed_time") or 0.0)
+    elapsed = _number(session, "total_elapsed_time") or 0.0
     end = _time(session.get("timestamp"))
     stop = max(filter(None, (end, start + pd.Timedelta(seconds=elapsed))))
     times = frame[col.TIMESTAMP]
@@ -297,11 +297,11 @@ def _activity(msgs: FitMessages, session: Mapping[str, Any], samples: pd.DataFra
     gps_maker = (msgs.manufacturer or "").lower() in GPS_ALTITUDE_MAKERS
     sub_sport = session.get("sub_sport")
     start_s = start.timestamp() - FIT_EPOCH_S
-    stop_s = start_s + float(session.get("total_elapsed_time") or 1e12)
+    stop_s = start_s + (_number(session, "total_elapsed_time") or 1e12)
     laps = tuple(
         device_totals(lap)
         for lap in msgs.laps
-        if start_s - 1 <= float(lap.get("start_time") or -1) <= stop_s
+        if start_s - 1 <= (_number(lap, "start_time") or -1.0) <= stop_s
     )
     return Activity(
         sport=str(session["sport"]),

@@ -1,0 +1,124 @@
+"""An import killed at any moment loses nothing and leaves nothing half-done.
+
+``stridelink import --json`` runs as a subprocess on a folder of distinct activity files and is killed with
+SIGKILL at seeded random moments; after every kill the library must be intact (only fixable leftovers), and a
+final import must finish the job: each file imported exactly once over all the rounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from stridelink.doctor import check_library, repair
+from stridelink.store import Library
+from tests.fuzzcheck import LONG
+
+ROUNDS = 25 if LONG else 5
+FILES = 40
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_watch_folder(folder: Path, count: int, *, first_seed: int = 0) -> dict[str, str]:
+    """``count`` distinct, valid activity files (synthetic FIT, every fifth one GPX); returns name -> SHA-256."""
+    from stridelink.synthetic import KINDS, make_run, to_fit, to_gpx
+
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for i in range(first_seed, first_seed + count):
+        kind = KINDS[i % len(KINDS)]
+        start = datetime(2025, 1, 6, 6, 30, tzinfo=UTC) + timedelta(days=i)
+        run = make_run(kind, start, seed=i, duration_s=150 + 10 * (i % 7))
+        as_gpx = i % 5 == 4 and kind != "treadmill"  # GPX needs positions
+        name, data = (f"{i:03d}.gpx", to_gpx(run)) if as_gpx else (f"{i:03d}.fit", to_fit(run))
+        (folder / name).write_bytes(data)
+        made[name] = hashlib.sha256(data).hexdigest()
+    assert len(set(made.values())) == count
+    return made
+
+
+def start_import(home: Path, *inputs: Path, workers: int | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "STRIDELINK_HOME": str(home), "STRIDELINK_LOAD_PLUGINS": "", "PYTHONPATH": str(ROOT)}
+    extra = [] if workers is None else ["--workers", str(workers)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "stridelink", "import", *map(str, inputs), "--json", *extra],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group: the kill reaches the reading workers too
+    )  # fmt: skip
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()
+
+
+def stored_hashes(home: Path) -> set[str]:
+    with Library.open(home) as lib:
+        return set(lib.file_hashes())
+
+
+def assert_intact(home: Path) -> None:
+    """The database is whole, every stored file has its runs, samples and original; leftovers are fixable only."""
+    with Library.open(home) as lib:
+        problems = check_library(lib, min_age_s=0)
+        assert all(p.fixable for p in problems), [p for p in problems if not p.fixable]
+        assert {p.kind for p in problems} <= {"orphan_archive", "temp_file"}
+        n_files = lib.db.execute("SELECT count(*) FROM files").fetchone()[0]
+        assert len(lib.runs()) == n_files  # one run per file, never a file without its run
+
+
+@pytest.fixture(scope="module")
+def watch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("crash") / "watch"
+    return folder, make_watch_folder(folder, FILES)
+
+
+def test_killed_imports_lose_nothing_and_finish_on_the_next_run(watch, library_home: Path) -> None:
+    folder, made = watch
+    rng = random.Random(2024)
+    kills_mid_import = 0
+    for _round in range(ROUNDS):
+        process = start_import(library_home, folder)
+        if rng.random() < 0.3:
+            time.sleep(rng.uniform(0.0, 2.0))  # anywhere, start-up and migrations included
+        else:
+            wanted = rng.randrange(1, FILES)  # after some results, at a random moment within the next file
+            for _ in range(wanted):
+                if not process.stdout.readline():
+                    break
+            time.sleep(rng.uniform(0.0, 0.05))
+        kills_mid_import += process.poll() is None
+        kill(process)
+        assert_intact(library_home)
+    assert kills_mid_import >= ROUNDS // 2  # the kills landed while importing, not after it
+
+    before = stored_hashes(library_home)
+    assert before <= set(made.values())
+    process = start_import(library_home, folder)
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    rows = {Path(row["path"]).name: row for row in map(json.loads, out.splitlines())}
+    assert set(rows) == set(made)
+    for name, sha in made.items():
+        expected = "duplicate" if sha in before else "imported"
+        assert rows[name]["status"] == expected, (name, rows[name])
+        assert rows[name]["run_id"] == sha[:12]
+    with Library.open(library_home) as lib:
+        assert sorted(run.sha256 for run in lib.runs()) == sorted(made.values())
+        problems = check_library(lib, min_age_s=0)
+        assert all(p.fixable for p in problems)
+        repair(lib, problems)
+        assert check_library(lib, min_age_s=0) == []
