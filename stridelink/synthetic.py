@@ -827,6 +827,11 @@ def to_fit(run: SyntheticRun, *, product: str = "fr965", utc_offset_s: int = 360
             **summary,
         )
     )
+    return _finish(enc, end, elapsed, utc_offset_s)
+
+
+def _finish(enc: Encoder, end: int, elapsed: float, utc_offset_s: int) -> bytes:
+    """The closing activity message (with the watch's local time), then the file's bytes."""
     enc.write_mesg(
         _mesg(
             "ACTIVITY",
@@ -1018,16 +1023,4 @@ def make_strength_session(
             **common,
         )
     )
-    enc.write_mesg(
-        _mesg(
-            "ACTIVITY",
-            timestamp=end,
-            total_timer_time=elapsed,
-            num_sessions=1,
-            type="manual",
-            event="activity",
-            event_type="stop",
-            local_timestamp=end + utc_offset_s,
-        )
-    )
-    return bytes(enc.close())
+    return _finish(enc, end, elapsed, utc_offset_s)
