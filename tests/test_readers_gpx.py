@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import tracemalloc
@@ -400,3 +401,104 @@ def test_the_plugin_registers_a_gpx_reader() -> None:
     found: list[Reader] = []
     gpx.register_readers(found.append)
     assert [(r.name, r.suffixes, r.read) for r in found] == [("gpx", (".gpx",), read_gpx)]
+
+
+# --- the fast path for ordinary files agrees with the streaming parse ----------------------------------------------
+
+SAMPLE_RUNS = sorted((Path(__file__).resolve().parents[1] / "sample_runs").glob("*.gpx"))
+ORDINARY = ["runpandas/strava_export.gpx", "runpandas/run.gpx", "workoutizer/garmin_example.gpx"]
+
+
+def outcome(found: object) -> list[Activity] | tuple[str, str]:
+    try:
+        return gpx._activities(found)  # type: ignore[arg-type]
+    except (NotARunError, UnreadableFileError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def assert_same_outcome(data: bytes) -> bool:
+    """The fast path yields what the streaming parse yields, or declines; whether it read the file."""
+    fast = gpx._collect_ordinary(data)
+    if fast is None:
+        return False
+    expected, got = outcome(gpx._collect(data)), outcome(fast)
+    if isinstance(expected, tuple) or isinstance(got, tuple):
+        assert got == expected
+        return True
+    assert len(got) == len(expected)
+    for mine, theirs in zip(got, expected, strict=True):
+        pd.testing.assert_frame_equal(mine.samples, theirs.samples, check_exact=True)
+        for field in dataclasses.fields(Activity):
+            if field.name != "samples":
+                assert getattr(mine, field.name) == getattr(theirs, field.name), field.name
+    return True
+
+
+def synthetic_gpx(kind: str, seed: int) -> bytes:
+    from stridelink.synthetic import make_run, to_gpx
+
+    return to_gpx(make_run(kind, datetime(2025, 4, 6, 7, 0, tzinfo=UTC), seed=seed, duration_s=600))
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", GPX_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_fast_path_agrees_with_the_streaming_parse_on_the_corpus(path: Path) -> None:
+    read = assert_same_outcome(path.read_bytes())
+    if str(path.relative_to(CORPUS)) in ORDINARY:
+        assert read, "an ordinary file was left to the streaming parse"
+
+
+@pytest.mark.parametrize("path", SAMPLE_RUNS, ids=lambda p: p.name)
+def test_the_fast_path_reads_the_sample_runs_as_the_streaming_parse_does(path: Path) -> None:
+    assert assert_same_outcome(path.read_bytes())
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("easy_road", 1), ("trail", 2), ("track_intervals", 3)])
+def test_the_fast_path_reads_synthetic_runs_as_the_streaming_parse_does(kind: str, seed: int) -> None:
+    assert assert_same_outcome(synthetic_gpx(kind, seed))
+
+
+MIXED = [
+    point(48.0, 7.0, "2024-05-01T08:00:00Z", "<ele>250</ele>"),
+    '<trkpt lon="7.0" lat="48.00003"><time>2024-05-01T08:00:01Z</time></trkpt>',  # lon first
+    point(48.00006, 7.0, "2024-05-01T08:00:02Z", '<extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>150</gpxtpx:hr>'
+          '<gpxtpx:cad>85</gpxtpx:cad></gpxtpx:TrackPointExtension></extensions>'),
+    point(48.00009, 7.0, "2024-05-01T10:00:03+02:00", "<ele>-3.5</ele><extensions><power>-1</power><speed>3.1"
+          "</speed><speed>9</speed></extensions>"),
+    point(48.00012, 7.0, "2024-05-01T08:00:02Z"),  # back in time
+    point(48.00015, 7.0, "2024-05-01T08:00:05Z", "<extensions><gpxtpx:hr>abc</gpxtpx:hr><hr>151</hr></extensions>"),
+    point(48.00018, 7.0, "2024-05-01T08:00:06Z", "<extensions><gpxtpx:hr/><hr></hr></extensions>"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "ordinary"),
+    [
+        (make_gpx(seg(*MIXED)), True),
+        (
+            make_gpx(
+                seg(*MIXED[:3]) + seg(*MIXED[3:]), type_="Trail Running", creator=" Garmin Forerunner 965 "
+            ),
+            True,
+        ),
+        (make_gpx(seg(*jog(5))).replace(b"<trk>", b"<trk><type>ride</type></trk><trk>"), True),
+        (make_gpx(seg(*jog(5)), type_="") + b"\n", True),
+        (make_gpx(seg(*jog(5)), creator="Polar &amp; co"), True),
+        (make_gpx(seg(*jog(5))).replace(b"<trkseg>", b"<trkseg><!-- c -->"), False),
+        (make_gpx(seg(*jog(5))).replace(b"</time>", b"</time><name><![CDATA[x]]></name>", 1), False),
+        (make_gpx(seg(*jog(5))).replace(b"<time>", b"<time>&#50;", 1), False),
+        (make_gpx(seg(*jog(5))).replace(b"<time>", b"<time><x/>", 1), False),  # its time is not its text
+        (make_gpx(seg(*jog(5))).replace(b"<trkseg>", b"<trkseg><gpxtpx:trkpt lat='1' lon='1'/>"), False),
+        (
+            make_gpx(seg(*jog(5))).replace(b"</trkseg>", b"</trkseg><rte><rtept lat='1' lon='1'/></rte>"),
+            False,
+        ),
+        (make_gpx(seg(*jog(5))).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"'), False),
+        (make_gpx(seg(*jog(5))).replace(b"</trkpt>", b"</trkpt", 1), False),  # not well-formed
+        (make_gpx(seg(*jog(5, extra="<extensions><undeclared:hr>1</undeclared:hr></extensions>"))), False),
+        (make_gpx(seg(*jog(5))).replace(b"</trkseg>", b"</trkseg>" + b"<a>" * 70 + b"</a>" * 70), False),
+        (make_gpx(seg(*jog(5, extra="<a><b><c><d><e>1</e></d></c></b></a>"))), False),
+    ],
+)
+def test_the_fast_path_reads_ordinary_files_and_leaves_the_rest(data: bytes, ordinary: bool) -> None:
+    assert assert_same_outcome(data) == ordinary

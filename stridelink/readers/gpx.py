@@ -21,6 +21,9 @@ What the reader decides, and why:
   no distance. A track that is mostly untimed is a drawn route, not a recording.
 - **Elevation** is GPS or map data, never barometric (``altitude_source="gps"``); all-zero elevation means none.
 - ``distance_m`` is the cumulative haversine distance within segments.
+- **Speed.** Ordinary files (points written alike, plain UTF-8 text) are collected by compiled patterns and checked
+  whole by expat; anything else, and every file the patterns decline, goes through the streaming parse. Both hand
+  the same lists to the same code, and tests compare the two on the corpus.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ import math
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
@@ -39,7 +43,7 @@ from stridelink import columns as col
 from stridelink.errors import NotARunError, UnreadableFileError
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
-from stridelink.readers.xmlsafe import iterparse, local_name
+from stridelink.readers.xmlsafe import _BOM, _WHITESPACE, MAX_DEPTH, check_prolog, iterparse, local_name
 
 FOOT_SPORTS = ("running", "walking", "hiking")
 MAX_FOOT_SPEED_MPS = 6.5  # 23 km/h median while moving: faster than any foot activity
@@ -231,21 +235,63 @@ _ELE, _TIME, _IGNORED = 4, -2, -1
 _ROW = ("track", "segment", col.LAT, col.LON, col.ALTITUDE, *_VALUE_COLUMNS)  # one float row per track point
 
 
+def _slot(name: str) -> int:
+    """Where a point child's value goes in the point's row, by its lower-case local name."""
+    if name == "ele":
+        return _ELE
+    if name == "time":
+        return _TIME
+    if name in EXTENSION_COLUMNS:
+        return _ROW.index(EXTENSION_COLUMNS[name])
+    return _IGNORED
+
+
 class _PointSlots(dict[str, int]):
-    """Tag -> where its value goes in a point's row (``_TIME``, ``_IGNORED``), computed once per tag."""
+    """ElementTree tag (``{namespace}name``) -> slot, computed once per tag."""
 
     def __missing__(self, tag: str) -> int:
-        name = local_name(tag).lower()
-        if name == "ele":
-            slot = _ELE
-        elif name == "time":
-            slot = _TIME
-        elif name in EXTENSION_COLUMNS:
-            slot = _ROW.index(EXTENSION_COLUMNS[name])
-        else:
-            slot = _IGNORED
-        self[tag] = slot
+        self[tag] = slot = _slot(local_name(tag).lower())
         return slot
+
+
+class _PrefixedSlots(dict[bytes, int]):
+    """Raw tag name (``prefix:name``) -> slot, computed once per name."""
+
+    def __missing__(self, tag: bytes) -> int:
+        self[tag] = slot = _slot(tag.rpartition(b":")[2].decode().lower())
+        return slot
+
+
+def _position(lat: Any, lon: Any) -> tuple[float, float]:
+    """A point's latitude and longitude from its attribute texts (str or bytes); NaN for both when either fails."""
+    try:
+        return float(lat), float(lon)
+    except (TypeError, ValueError):
+        return math.nan, math.nan
+
+
+def _valid(value: Any, elevation: Any) -> Any:
+    """Whether values (floats or arrays) count: finite, and not negative unless an elevation."""
+    return (value < math.inf) & ((value >= 0) | (elevation & (value > -math.inf)))
+
+
+def _fill_point(row: list[float], nodes: Iterable[tuple[Any, Any]], slots: dict[Any, int]) -> Any:
+    """Put the values of a point's elements ``(tag, text)``, in document order, into its row: the first valid
+    value of each column wins. Returns the text of its first non-empty ``<time>``."""
+    when = None
+    for tag, text in nodes:
+        slot = slots[tag]
+        if slot > 0:
+            if row[slot] != row[slot]:
+                try:
+                    value = float(text)
+                except (TypeError, ValueError):
+                    continue
+                if _valid(value, slot == _ELE):
+                    row[slot] = value
+        elif slot == _TIME and when is None:
+            when = text or None
+    return when
 
 
 _RECORDS = frozenset(("trkpt", "rtept", "wpt"))
@@ -268,7 +314,7 @@ def _collect(data: bytes) -> _Parsed:
     track, segment = -1, 0  # <trk> index (types[track] is its type), segment number
     in_track = False
     slots = _PointSlots()
-    nan, inf = math.nan, math.inf
+    nan = math.nan
     for event, name, elem, parent in iterparse(data, records=_RECORDS, starts=_STARTS):
         if event == "start":
             if not parent:
@@ -284,24 +330,9 @@ def _collect(data: bytes) -> _Parsed:
                 segment += 1
             continue
         if name == "trkpt":
-            try:
-                lat, lon = float(elem.get("lat")), float(elem.get("lon"))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                lat = lon = nan
-            row = [track, segment, lat, lon, nan, nan, nan, nan, nan]
-            when = None
-            for node in elem.iter():  # children and every extension block: the first valid value wins
-                slot = slots[node.tag]
-                if slot > 0:
-                    if row[slot] != row[slot]:
-                        try:
-                            value = float(node.text)  # type: ignore[arg-type]
-                        except (TypeError, ValueError):
-                            continue
-                        if value < inf and (value >= 0 or slot == _ELE and value > -inf):
-                            row[slot] = value
-                elif slot == _TIME and when is None:
-                    when = node.text
+            row = [track, segment, *_position(elem.get("lat"), elem.get("lon")), nan, nan, nan, nan, nan]
+            # the point and every element inside it, extension blocks included
+            when = _fill_point(row, ((node.tag, node.text) for node in elem.iter()), slots)
             out.rows.extend(row)
             out.times.append(when)
         elif name in ("rtept", "wpt"):
@@ -313,9 +344,335 @@ def _collect(data: bytes) -> _Parsed:
     return out
 
 
+# --- the fast path for ordinary files ----------------------------------------------------------------------------
+#
+# Most GPX files are plain: an XML declaration, the root, a few elements around the tracks, and thousands of small
+# <trkpt> elements holding only elements with text. For those, compiled patterns over the bytes collect the same
+# _Parsed as the streaming parse at a fraction of its cost. They collect only what they fully understand and
+# decline (the streaming parse then reads the file, and says what is wrong with it) on anything else: comments,
+# CDATA, processing instructions or entity references where values are read, another encoding, non-ASCII point
+# text, points nested deeper than their patterns, route points and waypoints. expat then checks that the whole
+# file is well-formed XML with the same refusals as the streaming parse; nothing is used unless it is.
+
+_ATTRS = rb"""(?:\s(?:[^<>"'/]++|"[^"]*+"|'[^']*+')*+)?"""  # a start tag's attributes, quotes respected
+_NAME = rb"""[^\s<>/!?="']++"""
+_POINT_START = re.compile(rb"<trkpt(" + _ATTRS + rb")(/?)>")
+_POINT_END = re.compile(rb"</trkpt\s*+>")
+_MAX_POINT_BYTES = 8192  # far more than any ordinary point, far fewer elements than xmlsafe allows in one
+# A point's elements that hold only text (tag, text) or nothing (tag, None), split from the rest (its outline).
+_LEAF = re.compile(rb"(<(" + _NAME + rb")" + _ATTRS + rb")(?:>[^<]*+(</[^>]*+>)|/>)")  # (open, tag, close)
+_LEAF_TEXT = rb"([^<&\r\x80-\xff]*+)"  # plain ASCII text: what a shape captures
+_LAT_LON_SHAPE = rb'<trkpt\s++lat="([^"]*+)"\s++lon="([^"]*+)"\s*+>'
+_LON_LAT_SHAPE = rb'<trkpt\s++lon="([^"]*+)"\s++lat="([^"]*+)"\s*+>'
+_POINT_DEPTH = 5  # a point and up to four levels inside it
+_LAT_LON = re.compile(rb'\s++lat="([^"]*+)"\s++lon="([^"]*+)"\s*+')
+_LON_LAT = re.compile(rb'\s++lon="([^"]*+)"\s++lat="([^"]*+)"\s*+')
+_TAG = re.compile(rb"<(/?)(" + _NAME + rb")" + _ATTRS + rb"(/?)>")
+_DECLARATION = re.compile(rb"<\?xml\s[^<>]*?\?>")
+_ENCODING = re.compile(rb"""\sencoding\s*+=\s*+["']([^"']*+)["']""")
+_PLAIN_ENCODINGS = {b"utf-8", b"us-ascii"}
+_PARSE_BYTES = 1 << 16  # what expat reads at a time
+_BLOCK_BYTES = 1 << 18  # the points read at a time
+
+
+class _Outline:
+    """The elements between the points, tag by tag, with the state the streaming parse keeps (_collect)."""
+
+    def __init__(self, out: _Parsed) -> None:
+        self.out = out
+        self.track, self.segment = -1, 0
+        self.in_track = False
+        self.names: list[str] = []  # open elements' local names
+        self.texts: list[bytes | None] = []  # their text up to their first child
+
+    def read(self, data: bytes, at: int, end: int) -> bool:
+        """Follow the tags of ``data[at:end]``; False when it holds anything the fast path does not handle."""
+        at = data.find(b"<", at, end)
+        while at >= 0:
+            tag = _TAG.match(data, at, end)
+            if tag is None:
+                return False  # comment, CDATA, processing instruction, or not XML
+            closing, raw, empty = tag.groups()
+            name = raw.rpartition(b":")[2].decode()
+            at = data.find(b"<", tag.end(), end)
+            if not closing:
+                if name in _RECORDS or len(self.names) + _POINT_DEPTH > MAX_DEPTH:
+                    return False
+                self._start(name)
+                self.names.append(name)
+                self.texts.append(data[tag.end() : at if at >= 0 else end] or None)
+                if not empty:
+                    continue
+            if not self.names:
+                return False
+            self.names.pop()
+            if not self._end(name, self.texts.pop()):
+                return False
+        return True
+
+    def _start(self, name: str) -> None:
+        if not self.names:
+            if name != "gpx":
+                raise ValueError("not a GPX root")  # the streaming parse says so
+        elif name == "trk":
+            self.track += 1
+            self.segment += 1
+            self.in_track = True
+            self.out.types.append(None)
+        elif name == "trkseg" and self.in_track:
+            self.segment += 1
+
+    def _end(self, name: str, text: bytes | None) -> bool:
+        parent = self.names[-1] if self.names else ""
+        if name == "trk":
+            self.in_track = False
+        elif self.in_track and self.out.types[-1] is None and (name, parent) in _TRACK_TYPES:
+            if text is not None and b"&" in text:
+                return False
+            self.out.types[-1] = _xml_text(text).strip() or None
+        return True
+
+
+class _PointOutlines(dict[bytes, bool]):
+    """A point's elements other than text-only ones (what _LEAF leaves) -> whether the fast path handles it:
+    only tags and white space, nested at most ``_POINT_DEPTH - 2`` deep, no ``<time>`` holding elements (its
+    text would be the point's time, white space). Points of a file share a few outlines: each is checked once."""
+
+    def __missing__(self, outline: bytes) -> bool:
+        self[outline] = plain = self._plain(outline)
+        return plain
+
+    @staticmethod
+    def _plain(outline: bytes) -> bool:
+        depth = 0
+        at = 0
+        for tag in _TAG.finditer(outline):
+            if outline[at : tag.start()].strip():
+                return False  # text beside elements, a comment, CDATA or a processing instruction
+            at = tag.end()
+            closing, raw, empty = tag.groups()
+            if closing:
+                depth -= 1
+            elif not empty:
+                depth += 1
+                if depth > _POINT_DEPTH - 2 or raw.rpartition(b":")[2].lower() == b"time":
+                    return False
+        return not outline[at:].strip()
+
+
+def _xml_text(text: bytes | None) -> str:
+    """Element text as XML reports it: UTF-8, line ends as ``\\n``."""
+    if not text:
+        return ""
+    decoded = text.decode()
+    return decoded.replace("\r\n", "\n").replace("\r", "\n") if "\r" in decoded else decoded
+
+
+def _collect_ordinary(data: bytes) -> _Parsed | None:
+    """What _collect finds, for an ordinary file; None when the file is not one (or not well-formed)."""
+    try:
+        return _collect_points(data)
+    except (UnreadableFileError, expat.ExpatError, ValueError):  # ValueError: UnicodeDecodeError among them
+        return None
+
+
+class _Shape:
+    """The points written exactly like one point, tag for tag, with other values: a pattern that captures each
+    point's latitude, longitude and the text of each of its text-only elements, and the slots of those."""
+
+    def __init__(self, pattern: re.Pattern[bytes], tags: int, lon_first: bool, slots: list[int]) -> None:
+        self.point = pattern
+        self.tags = tags  # "<" in a point of this shape
+        self.run = re.compile(rb"(?:" + pattern.pattern + rb"\s*+)++")
+        self.lon_first = lon_first
+        self.slots = slots
+
+    @classmethod
+    def of(cls, data: bytes, at: int, slots: _PrefixedSlots, plain: _PointOutlines) -> _Shape | None:
+        """The shape of the point starting at ``at``; None when the fast path does not handle it."""
+        start = _POINT_START.match(data, at)
+        if start is None or start.group(2):
+            return None  # <trkpt/>
+        end = data.find(b"</trkpt", start.end(), start.end() + _MAX_POINT_BYTES)
+        if end < 0 or _POINT_END.match(data, end) is None:
+            return None
+        body = data[start.end() : end]
+        if b"<trkpt" in body or b"&" in body or not body.isascii():
+            return None
+        lon_first = _LAT_LON.fullmatch(start.group(1)) is None
+        if lon_first and _LON_LAT.fullmatch(start.group(1)) is None:
+            return None  # other attributes or quotes: the streaming parse reads those
+        parts = _LEAF.split(body)  # outline, (open, tag, close), outline, ...
+        if not plain[b"".join(parts[0::4])]:
+            return None
+        pattern = [_LON_LAT_SHAPE if lon_first else _LAT_LON_SHAPE]
+        leaf_slots = []
+        for i in range(0, len(parts), 4):
+            pattern.append(rb"\s*+" + rb"\s*+".join(map(re.escape, parts[i].split())) + rb"\s*+")
+            if i + 1 < len(parts):
+                opening, tag, closing = parts[i + 1 : i + 4]
+                if closing is None:
+                    pattern.append(re.escape(opening) + rb"/>")
+                else:
+                    pattern.append(re.escape(opening) + rb">" + _LEAF_TEXT + re.escape(closing))
+                    leaf_slots.append(slots[tag])
+        pattern.append(rb"</trkpt\s*+>")
+        tags = data.count(b"<", at, _POINT_END.match(data, end).end())  # type: ignore[union-attr]
+        return cls(re.compile(b"".join(pattern)), tags, lon_first, leaf_slots)
+
+    def read(self, data: bytes, at: int, outline: _Outline, out: _Parsed) -> int:
+        """Collect the run of points of this shape from ``at``; where the run ends (``at`` when none)."""
+        # Usually the rest of the segment is points of this shape: then every tag there is in one of them.
+        end = data.find(b"</trkseg", at)
+        end = len(data) if end < 0 else end
+        if data.count(b"<", at, end) == data.count(b"<trkpt", at, end) * self.tags:
+            found = self._read_range(data, at, end, outline)
+            if found is not None:
+                out.rows.extend(found[0])
+                out.times.extend(found[1])
+                return end
+        run = self.run.match(data, at)  # the points of this shape up to the first other thing
+        found = self._read_range(data, at, run.end(), outline) if run is not None else None
+        if found is None:
+            return at
+        out.rows.extend(found[0])
+        out.times.extend(found[1])
+        return run.end()  # type: ignore[union-attr]
+
+    def _read_range(
+        self, data: bytes, at: int, end: int, outline: _Outline
+    ) -> tuple[array, list[str | None]] | None:
+        """The rows and times of the points in ``data[at:end]``; None unless all of them are of this shape."""
+        count = data.count(b"<trkpt", at, end)
+        rows: array = array("d")
+        times: list[str | None] = []
+        # A block at a time, so that the matched texts never take much more memory than the rows they make.
+        while at < end:
+            block = data.find(b"<trkpt", at + _BLOCK_BYTES, end)
+            block = end if block < 0 else block
+            self._read_block(self.point.findall(data, at, block), outline, rows, times)
+            at = block
+        return (rows, times) if len(times) == count else None
+
+    def _read_block(
+        self, points: list[tuple[bytes, ...]], outline: _Outline, rows: array, times: list[str | None]
+    ) -> None:
+        if not points:
+            return
+        columns = list(zip(*points))
+        del points
+        table = np.full((len(columns[0]), len(_ROW)), math.nan)
+        table[:, 0], table[:, 1] = outline.track, outline.segment
+        lat, lon = (columns[1], columns[0]) if self.lon_first else (columns[0], columns[1])
+        try:
+            table[:, 2], table[:, 3] = list(map(float, lat)), list(map(float, lon))
+        except ValueError:
+            table[:, 2:4] = [_position(*pair) for pair in zip(lat, lon)]
+        when: list[str | None] = [None] * len(table)
+        for slot, texts in zip(self.slots, columns[2:]):
+            if slot > 0:
+                values = _floats(texts)
+                take = np.isnan(table[:, slot]) & _valid(values, slot == _ELE)
+                table[take, slot] = values[take]
+            elif slot == _TIME:
+                when = [
+                    text.decode() if text and first is None else first for text, first in zip(texts, when)
+                ]
+        rows.frombytes(table.tobytes())
+        times.extend(when)
+
+
+def _floats(texts: Sequence[bytes]) -> np.ndarray:
+    """float() of each text, NaN where it fails."""
+    try:
+        return np.array(list(map(float, texts)), dtype=np.float64)
+    except ValueError:
+        pass
+    values = np.full(len(texts), math.nan)
+    for i, text in enumerate(texts):
+        try:
+            values[i] = float(text)
+        except ValueError:
+            continue
+    return values
+
+
+def _collect_points(data: bytes) -> _Parsed | None:
+    data = data.removeprefix(_BOM).lstrip(_WHITESPACE)  # as iterparse does
+    declaration = _DECLARATION.match(data)
+    start = 0
+    if declaration is not None:
+        encoding = _ENCODING.search(declaration.group())
+        if encoding is not None and encoding.group(1).lower() not in _PLAIN_ENCODINGS:
+            return None
+        start = declaration.end()
+    while start < len(data) and data[start] in _WHITESPACE:
+        start += 1
+    if data[start : start + 1] != b"<" or data[start + 1 : start + 2] in (b"!", b"?"):
+        return None  # a comment or document type before the root
+    check_prolog(data)
+
+    out = _Parsed()
+    outline = _Outline(out)
+    slots = _PrefixedSlots()
+    plain = _PointOutlines()
+    shape: _Shape | None = None
+    done = start
+    while (point := _POINT_START.search(data, done)) is not None:
+        if not outline.read(data, done, point.start()):
+            return None
+        if len(outline.names) + _POINT_DEPTH > MAX_DEPTH:
+            return None
+        done = point.start()
+        end = shape.read(data, done, outline, out) if shape is not None else done
+        if end == done:  # a point of another shape: learn it (points of a file come in a few shapes)
+            shape = _Shape.of(data, done, slots, plain)
+            if shape is None:
+                return None
+            end = shape.read(data, done, outline, out)
+            if end == done:
+                return None
+        done = end
+    if not outline.read(data, done, len(data)) or outline.names or not out.rows:
+        return None
+    out.creator = (_well_formed_root_creator(data) or "").strip() or None
+    return out
+
+
+def _refuse(*_: object) -> None:
+    raise UnreadableFileError("a document type or an entity")
+
+
+def _well_formed_root_creator(data: bytes) -> str | None:
+    """The root's creator attribute; ExpatError unless the whole file is well-formed XML without a document type,
+    entity declarations or external references."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = lambda *_: 0  # an error in expat
+    root: dict[str, str] = {}
+
+    def first_start(name: str, attrs: dict[str, str]) -> None:
+        root.update(attrs)
+        parser.StartElementHandler = None
+
+    parser.StartElementHandler = first_start
+    view = memoryview(data)
+    for offset in range(0, len(data), _PARSE_BYTES):
+        parser.Parse(view[offset : offset + _PARSE_BYTES], False)
+    parser.Parse(b"", True)
+    return root.get("creator")
+
+
 def read_gpx(data: bytes, name: str = "") -> list[Activity]:
     """The foot activities of a GPX file; raises UnreadableFileError or NotARunError with the reason."""
-    found = _collect(data)
+    found = _collect_ordinary(data)
+    return _activities(found if found is not None else _collect(data))
+
+
+def _activities(found: _Parsed) -> list[Activity]:
+    """What either parse collected -> the foot activities (times, order, legs, sport, cadence, samples)."""
     if not found.rows:
         what = "only routes or waypoints" if found.other_points else "no track points"
         raise NotARunError(f"the file holds {what}, not a recorded activity")
