@@ -12,6 +12,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,6 +115,23 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
         os.close(fd)
 
 
+def _use_wal(db: sqlite3.Connection, wait_s: float = 60.0) -> None:
+    """Switch to write-ahead logging (once per library; it persists).
+
+    While another process creates the same library, the switch can report "database is locked" without waiting
+    on the busy timeout, so it is retried.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Library:
     """An open library folder. Use ``Library.open()``; close it (or use ``with``) when done."""
 
@@ -129,7 +147,7 @@ class Library:
         db = sqlite3.connect(paths.db_path(home), isolation_level=None, timeout=60.0)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA busy_timeout = 60000")
-        db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(db)
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         migrate(db)
