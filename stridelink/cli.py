@@ -121,7 +121,7 @@ def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None, devi
         else:
             results = import_sources(library, sources, workers=workers, on_result=report)
         new_runs = [run_id for r in results if r.status == "imported" for run_id in r.run_ids]
-        changed = after_import(library, new_runs, logged=counts["skipped"] > 0)
+        changed = after_import(library, new_runs, logged=any(r.logged_session for r in results))
     if not as_json:
         summary = ", ".join(f"{counts[s]} {s}" for s in ("imported", "duplicate", "skipped", "rejected"))
         click.echo(summary + (f"; plan updated for {', '.join(changed)}" if changed else ""), err=True)

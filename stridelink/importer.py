@@ -39,6 +39,7 @@ class ImportResult:
     status: str  # imported, duplicate, skipped, rejected
     run_ids: tuple[str, ...] = ()
     error: str | None = None
+    logged_session: bool = False  # a watch strength/mobility file newly logged as an ankle session done
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -370,11 +371,12 @@ def _format(source: Source) -> str:
 
 def _not_stored(library: Library, source: Source, sha: str, outcome: _Outcome) -> ImportResult:
     if outcome.status == "skipped":
+        logged = False
         if outcome.training is not None:
             start_utc, duration_s, label = outcome.training
             if start_utc is not None:
-                _log_training(library, sha, start_utc, duration_s, label)
-        return ImportResult(source.path, "skipped", error=outcome.reason)
+                logged = _log_training(library, sha, start_utc, duration_s, label)
+        return ImportResult(source.path, "skipped", error=outcome.reason, logged_session=logged)
     return ImportResult(source.path, "rejected", error=outcome.reason)
 
 
@@ -389,13 +391,13 @@ def _commit(library: Library, source: Source, size: int, sha: str, archive_name:
     return ImportResult(source.path, "imported", tuple(run_ids))
 
 
-def _log_training(library: Library, sha: str, start_utc: datetime, duration_s: float, label: str) -> None:
+def _log_training(library: Library, sha: str, start_utc: datetime, duration_s: float, label: str) -> bool:
     """A strength or mobility activity from the watch counts as an ankle session done."""
     from stridelink.settings import load_settings
 
     tz = load_settings(library.home).tz
     day = start_utc.astimezone(tz).date()
-    library.add_log(day, "session", value=round(duration_s / 60.0, 1), note=label, source=sha)
+    return library.add_log(day, "session", value=round(duration_s / 60.0, 1), note=label, source=sha) is not None
 
 
 def import_paths(

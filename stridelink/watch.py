@@ -127,7 +127,7 @@ def candidates(folders: Sequence[Path], suffixes: set[str]) -> list[Path]:
 def import_settled(library: Library, paths: Sequence[Path]) -> tuple[list[ImportResult], list[str]]:
     results = import_paths(library, paths)
     new_runs = [run_id for r in results if r.status == "imported" for run_id in r.run_ids]
-    logged = any(r.status == "skipped" for r in results)
+    logged = any(r.logged_session for r in results)
     return results, after_import(library, new_runs, logged=logged)
 
 

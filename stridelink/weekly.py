@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from stridelink.models import ExportContext, Plan, Run
-from stridelink.planner import iso_week, plan_week, week_start
+from stridelink.models import ExportContext, LogEntry, Plan, Run
+from stridelink.planner import iso_week, plan_week, plan_weeks, week_start
 from stridelink.plugins import get_exporter, get_rules, pm
 from stridelink.settings import Settings, load_settings
 from stridelink.store import Library
@@ -63,25 +63,36 @@ def distinct_runs(runs: Sequence[Run]) -> list[Run]:
     return sorted(kept, key=lambda r: (r.start_utc, r.run_id))
 
 
+def _inputs(library: Library, week: str, settings: Settings) -> tuple[list[Run], list[LogEntry]]:
+    """Everything the library held before ``week``'s Monday, local time; each activity once."""
+    monday = week_start(week)
+    cutoff = datetime.combine(monday, time(0), settings.tz)
+    return distinct_runs(library.runs(end_utc=cutoff)), library.logs(before=monday)
+
+
+def _keep(library: Library, plan: Plan) -> bool:
+    """Store the plan; announce it and return True when it differs from the stored one."""
+    digest = hashlib.sha256(json.dumps(plan.to_dict(), sort_keys=True).encode()).hexdigest()
+    changed = library.store_plan(plan, digest)
+    if changed:
+        pm.hook.week_planned(plan=plan)
+    return changed
+
+
 def plan_for(library: Library, week: str | None = None, settings: Settings | None = None) -> Plan:
     """The plan of ``week`` (default: this week) from everything the library held before its Monday."""
     settings = settings or load_settings(library.home)
     week = week or current_week(settings)
-    monday = week_start(week)
-    cutoff = datetime.combine(monday, time(0), settings.tz)
-    runs = distinct_runs(library.runs(end_utc=cutoff))
-    plan = plan_week(week, runs, library.logs(before=monday), settings, get_rules())
-    digest = hashlib.sha256(json.dumps(plan.to_dict(), sort_keys=True).encode()).hexdigest()
-    if library.store_plan(plan, digest):
-        pm.hook.week_planned(plan=plan)
+    plan = plan_week(week, *_inputs(library, week, settings), settings, get_rules())
+    _keep(library, plan)
     return plan
 
 
 def after_import(library: Library, new_run_ids: Sequence[str], *, logged: bool = False) -> list[str]:
     """Re-plan the weeks new runs (or sessions logged from files) change and run the configured exports.
 
-    Those are the weeks after the earliest new run, among the weeks already planned, plus this week and next.
-    Returns the weeks whose plan changed.
+    Those are the weeks after the earliest new run, among the weeks already planned, plus this week and next;
+    they are planned in one walk of the history. Returns the weeks whose plan changed.
     """
     if not new_run_ids and not logged:
         return []
@@ -93,13 +104,11 @@ def after_import(library: Library, new_run_ids: Sequence[str], *, logged: bool =
         first_affected = shift_week(iso_week(earliest.astimezone(settings.tz).date()), 1)
         candidates = {w for w in candidates if w >= first_affected}
         candidates |= {week for week, *_ in library.stage_history() if week >= first_affected}
-    changed = []
-    for week in sorted(candidates):
-        before = library.stored_plan(week)
-        plan_for(library, week, settings)
-        after = library.stored_plan(week)
-        if before is None or after is None or before[0] != after[0]:
-            changed.append(week)
+    if not candidates:
+        return []
+    weeks = sorted(candidates, key=week_start)
+    plans = plan_weeks(weeks, *_inputs(library, weeks[-1], settings), settings, get_rules())
+    changed = [plan.week for plan in plans if _keep(library, plan)]
     if changed:
         run_auto_exports(library, settings)
     return changed
