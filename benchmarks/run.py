@@ -4,7 +4,7 @@
     python benchmarks/run.py --quick    # fewer files, for a quick look (about a minute)
     python benchmarks/run.py --inputs ~/.cache/stridelink-bench   # keep the generated files for next time
 
-Inputs are generated with ``stridelink.synthetic`` (distinct seeds and start times), plus the real corpus file
+Inputs are generated with ``stridelink.demo.simulator`` (distinct seeds and start times), plus the real corpus file
 ``../shared/corpus/stride/run.fit`` and the running GPX files of the corpus when present. Every figure is a wall
 clock time on this machine; every ratio divides two figures measured by this same run. README.md in this folder
 explains each line.
@@ -61,7 +61,7 @@ class Row:
 
 
 def _one_hour(index: int) -> tuple[int, str, bytes, bytes | None]:
-    from stridelink import synthetic
+    from stridelink.demo import simulator as synthetic
 
     kind = ONE_HOUR_KINDS[index % len(ONE_HOUR_KINDS)]
     start = YEAR_START + timedelta(days=index * 365 / BULK_FILES, hours=(index * 7) % 12)
@@ -71,7 +71,7 @@ def _one_hour(index: int) -> tuple[int, str, bytes, bytes | None]:
 
 
 def _whole_day(_: int) -> bytes:
-    from stridelink import synthetic
+    from stridelink.demo import simulator as synthetic
 
     run = synthetic.make_run("long_run", datetime(2025, 6, 21, 4, tzinfo=UTC), seed=24, duration_s=24 * 3600)
     return synthetic.to_fit(run)
@@ -124,7 +124,7 @@ def gpxpy_parse(text: str) -> None:
 def import_once(path: Path, scratch: Path) -> float:
     """Seconds to import one file into a fresh library (the library's opening is not counted)."""
     from stridelink.importer import import_paths
-    from stridelink.store import Library
+    from stridelink.store.library import Library
 
     home = Path(tempfile.mkdtemp(dir=scratch))
     with Library.open(home) as library:
@@ -204,7 +204,7 @@ def bulk_rows(folder: Path, scratch: Path, count: int) -> list[Row]:
 
 def _bulk_child(folder: str, home: str) -> None:
     from stridelink.importer import import_paths
-    from stridelink.store import Library
+    from stridelink.store.library import Library
     from stridelink.weekly import after_import
 
     with Library.open(Path(home)) as library:
@@ -242,7 +242,7 @@ def _rss_probe(child_args: list[str]) -> None:
 
 def _import_child(path: str, scratch: str) -> None:
     from stridelink.importer import import_paths
-    from stridelink.store import Library
+    from stridelink.store.library import Library
 
     with tempfile.TemporaryDirectory(dir=scratch) as home, Library.open(Path(home)) as library:
         if path:
@@ -273,8 +273,8 @@ def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tup
 
     from stridelink import columns as col
     from stridelink.models import Activity, Signals
-    from stridelink.planner import iso_week
-    from stridelink.store import Library
+    from stridelink.plan.planner import iso_week
+    from stridelink.store.library import Library
 
     rng = np.random.default_rng(5)
     first_monday = date(2021, 1, 4)
@@ -331,7 +331,7 @@ def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tup
 
 
 def plan_rows(scratch: Path, repeats: int) -> list[Row]:
-    from stridelink.store import Library
+    from stridelink.store.library import Library
     from stridelink.weekly import plan_for
 
     home = Path(tempfile.mkdtemp(dir=scratch))

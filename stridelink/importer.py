@@ -23,7 +23,7 @@ from typing import Any
 from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
 from stridelink.models import Activity, Reader, Signals
 from stridelink.plugins import get_readers, pm
-from stridelink.store import DuplicateFileError, Library, PreparedRun, prepare_run
+from stridelink.store.library import DuplicateFileError, Library, PreparedRun, prepare_run
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # no watch file comes near this; larger ones are refused unread
 MAX_ZIP_MEMBERS = 20_000
@@ -191,7 +191,7 @@ def _read(reader: Reader, data: bytes, name: str) -> list[Activity]:
 def _signals(activity: Activity) -> Signals | None:
     """The run's signals; None when they cannot be computed (the run is kept, `stridelink doctor` lists it)."""
     try:
-        from stridelink.signals import compute_signals
+        from stridelink.signals.compute import compute_signals
     except ImportError:
         return None
     try:
@@ -228,7 +228,7 @@ def _analyse_job(job: tuple[bytes, str]) -> _Outcome:
 
 def _preload() -> None:
     """Import what every file needs before worker processes fork, so each does not import it again."""
-    for module in ("stridelink.signals", "stridelink.samplecodec", "stridelink.readers.fitfast"):
+    for module in ("stridelink.signals.compute", "stridelink.store.codec", "stridelink.readers.fitfast"):
         try:
             importlib.import_module(module)
         except ImportError:
@@ -418,7 +418,7 @@ def reanalyze(
 
     Returns how many files were re-analysed and the problems met; a file that no longer reads keeps its runs.
     """
-    from stridelink.signals import METHOD_VERSION
+    from stridelink.signals.compute import METHOD_VERSION
 
     hashes = library.file_hashes() if everything else library.outdated_files(METHOD_VERSION)
     problems = []

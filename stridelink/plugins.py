@@ -21,7 +21,7 @@ DEFAULT_PLUGINS = {
     "fit": "stridelink.readers.fit",
     "gpx": "stridelink.readers.gpx",
     "tcx": "stridelink.readers.tcx",
-    "rules": "stridelink.rules",
+    "rules": "stridelink.plan.rules",
     "ics": "stridelink_ics",
     "csv": "stridelink_csv",
     "json": "stridelink_json",

@@ -17,7 +17,7 @@ from pathlib import Path
 from stridelink import paths
 from stridelink.importer import ImportResult, import_paths
 from stridelink.plugins import get_readers
-from stridelink.store import Library
+from stridelink.store.library import Library
 from stridelink.weekly import after_import
 
 # Where watches that mount as USB drives keep their activities, relative to the volume.

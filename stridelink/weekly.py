@@ -16,10 +16,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from stridelink.models import ExportContext, LogEntry, Plan, Run
-from stridelink.planner import iso_week, plan_week, plan_weeks, week_start
+from stridelink.plan.planner import iso_week, plan_week, plan_weeks, week_start
 from stridelink.plugins import get_exporter, get_rules, pm
 from stridelink.settings import Settings, load_settings
-from stridelink.store import Library
+from stridelink.store.library import Library
 
 
 def current_week(settings: Settings, today: date | None = None) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from stridelink import columns as col
 from stridelink.importer import analyse
-from stridelink.samplecodec import encode
+from stridelink.store.codec import encode
 
 LONG = os.environ.get("STRIDELINK_FUZZ_LONG") == "1"
 HANG_LIMIT_S = 60.0  # far above any real input even under tracemalloc; only a hang reaches it

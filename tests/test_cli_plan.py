@@ -10,7 +10,7 @@ import icalendar
 from click.testing import CliRunner
 
 from stridelink.cli import cli
-from stridelink.store import Library
+from stridelink.store.library import Library
 from tests.conftest import SAMPLE_RUNS
 
 WEEK = "2026-W48"  # the week after the sample runs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stridelink.doctor import check_library
-from stridelink.store import Library
+from stridelink.store.integrity import check_library
+from stridelink.store.library import Library
 from tests.fuzzcheck import LONG
 from tests.test_crash_safety import make_watch_folder, start_import
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from stridelink.cli import cli
-from stridelink.store import Library
+from stridelink.store.library import Library
 from tests.conftest import CORPUS, needs_corpus
 
 STATUSES = {"imported", "duplicate", "skipped", "rejected"}

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from stridelink.doctor import check_library, repair
-from stridelink.store import Library
+from stridelink.store.integrity import check_library, repair
+from stridelink.store.library import Library
 from tests.fuzzcheck import LONG
 
 ROUNDS = 25 if LONG else 5
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def make_watch_folder(folder: Path, count: int, *, first_seed: int = 0) -> dict[str, str]:
     """``count`` distinct, valid activity files (synthetic FIT, every fifth one GPX); returns name -> SHA-256."""
-    from stridelink.synthetic import KINDS, make_run, to_fit, to_gpx
+    from stridelink.demo.simulator import KINDS, make_run, to_fit, to_gpx
 
     folder.mkdir(parents=True, exist_ok=True)
     made = {}

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from stridelink import paths
-from stridelink.doctor import Problem, check_library, doctor, repair
+from stridelink.store.integrity import Problem, check_library, doctor, repair
 from stridelink.importer import import_paths
-from stridelink.store import Library
+from stridelink.store.library import Library
 from tests.conftest import CORPUS, needs_corpus
 
 pytestmark = needs_corpus
@@ -168,7 +168,7 @@ def test_a_damaged_database_is_reported_not_a_traceback(library_home: Path) -> N
 
 def test_a_run_whose_signals_failed_is_kept_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in the signals must not lose the run or stop the batch: it is stored, and doctor lists it."""
-    signals = pytest.importorskip("stridelink.signals")
+    signals = pytest.importorskip("stridelink.signals.compute")
 
     def broken(activity: object) -> None:
         raise IndexError("index 0 is out of bounds")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stridelink import elevation
+from stridelink.signals import elevation
 
 
 def test_step_below_the_hysteresis_is_not_a_climb() -> None:

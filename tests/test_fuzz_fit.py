@@ -124,7 +124,7 @@ def cut(data: bytes, stop: int) -> bytes:
 @cache
 def base(name: str) -> bytes:
     if name == "synthetic":
-        from stridelink.synthetic import make_run, to_fit
+        from stridelink.demo.simulator import make_run, to_fit
 
         return to_fit(make_run("easy_road", datetime(2025, 3, 2, 7, 0, tzinfo=UTC), seed=7, duration_s=150))
     return (CORPUS / name).read_bytes()
@@ -374,7 +374,7 @@ def test_times_that_decode_as_arrays(mesg: int) -> None:
 def test_a_distance_glitch_costs_no_more_memory_than_the_file() -> None:
     """One record claiming 40,000 km (a footpod or GPS glitch) must not make the analysis allocate for every metre."""
     from stridelink import columns as col
-    from stridelink.synthetic import make_run, to_fit
+    from stridelink.demo.simulator import make_run, to_fit
 
     run = make_run("easy_road", datetime(2025, 3, 2, 7, 0, tzinfo=UTC), seed=5, duration_s=600)
     run.samples.loc[300, col.DISTANCE] = 4.0e7

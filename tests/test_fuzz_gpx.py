@@ -42,7 +42,7 @@ TPX = "http://www.garmin.com/xmlschemas/TrackPointExtension/v1"
 @cache
 def base(name: str) -> bytes:
     if name == "synthetic":
-        from stridelink.synthetic import make_run, to_gpx
+        from stridelink.demo.simulator import make_run, to_gpx
 
         return to_gpx(make_run("trail", datetime(2025, 3, 2, 7, 0, tzinfo=UTC), seed=3, duration_s=150))
     return (CORPUS / name).read_bytes()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stridelink.importer import MAX_FILE_BYTES, import_paths
-from stridelink.store import Library
+from stridelink.store.library import Library
 from tests.conftest import CORPUS, needs_corpus
 
 RUN = CORPUS / "workoutizer" / "run_with_coordinates.fit"

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from stridelink.models import LogEntry, Run, Signals
-from stridelink.planner import iso_week, plan_week, plan_weeks, stage_history, week_start, weeks_affected
-from stridelink.programme import load_programme
-from stridelink.rules import built_in_rules
+from stridelink.plan.planner import iso_week, plan_week, plan_weeks, stage_history, week_start, weeks_affected
+from stridelink.plan.programme import load_programme
+from stridelink.plan.rules import built_in_rules
 from stridelink.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")

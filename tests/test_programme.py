@@ -7,7 +7,7 @@ import pytest
 from garmin_fit_sdk import profile
 
 from stridelink.errors import SettingsError
-from stridelink.programme import FOCUSES, load_programme, parse_programme
+from stridelink.plan.programme import FOCUSES, load_programme, parse_programme
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "ankle-mobility-progressions.txt"
 PACKAGED = Path(__file__).resolve().parents[1] / "stridelink" / "data" / "programme.toml"

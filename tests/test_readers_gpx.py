@@ -435,7 +435,7 @@ def assert_same_outcome(data: bytes) -> bool:
 
 
 def synthetic_gpx(kind: str, seed: int) -> bytes:
-    from stridelink.synthetic import make_run, to_gpx
+    from stridelink.demo.simulator import make_run, to_gpx
 
     return to_gpx(make_run(kind, datetime(2025, 4, 6, 7, 0, tzinfo=UTC), seed=seed, duration_s=600))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stridelink.report import CHART_IDS
+from stridelink.report.page import CHART_IDS
 from tests.test_report import render_sample
 
 WIDTH, HEIGHT = 1200, 3000

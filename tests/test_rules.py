@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from stridelink import rules
+from stridelink.plan import rules
 from stridelink.models import LogEntry, Rule, RuleContext, Run, Signals
-from stridelink.programme import load_programme
+from stridelink.plan.programme import load_programme
 from stridelink.settings import Settings
 
 MONDAY = date(2026, 3, 16)  # ISO week 2026-W12

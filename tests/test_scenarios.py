@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from stridelink.importer import import_paths
-from stridelink.programme import load_programme
-from stridelink.store import Library
-from stridelink.synthetic import make_run, to_fit
+from stridelink.plan.programme import load_programme
+from stridelink.store.library import Library
+from stridelink.demo.simulator import make_run, to_fit
 from stridelink.weekly import plan_for
 
 WEEK = "2026-W10"  # Monday 2 March 2026

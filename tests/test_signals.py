@@ -9,7 +9,7 @@ import pytest
 
 from stridelink import columns as col
 from stridelink.models import Activity, Signals
-from stridelink.signals import METHOD_VERSION, compute_signals, moving_mask
+from stridelink.signals.compute import METHOD_VERSION, compute_signals, moving_mask
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 

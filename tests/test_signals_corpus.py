@@ -11,7 +11,7 @@ import pytest
 from stridelink import columns as col
 from stridelink.models import Activity, Signals
 from stridelink.readers.fit import read_fit
-from stridelink.signals import _column, _plausible, compute_signals, moving_mask
+from stridelink.signals.compute import _column, _plausible, compute_signals, moving_mask
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not present")

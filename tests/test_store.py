@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from stridelink import columns as col
-from stridelink import samplecodec
-from stridelink.migrations import MIGRATIONS, migrate
+from stridelink.store import codec as samplecodec
+from stridelink.store.migrations import MIGRATIONS, migrate
 from stridelink.models import Activity, Signals
-from stridelink.store import DuplicateFileError, Library
+from stridelink.store.library import DuplicateFileError, Library
 
 
 def _activity(n: int = 600) -> Activity:

@@ -16,7 +16,7 @@ import pytest
 from garmin_fit_sdk import Decoder, Stream
 
 from stridelink import columns as col
-from stridelink.synthetic import (
+from stridelink.demo.simulator import (
     KINDS,
     TRACK_LAP_M,
     make_run,

@@ -5,11 +5,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from stridelink import synthetic, terrain
-from stridelink.elevation import Swing
+from stridelink.demo import simulator as synthetic
+from stridelink.signals import terrain
+from stridelink.signals.elevation import Swing
 from stridelink.models import Activity
 from stridelink.readers.gpx import read_gpx
-from stridelink.signals import compute_signals
+from stridelink.signals.compute import compute_signals
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from stridelink.cli import cli
-from stridelink.store import Library
+from stridelink.store.library import Library
 from stridelink.watch import find_device_folders, looks_complete, watch_folders
 from tests.conftest import SAMPLE_RUNS
 

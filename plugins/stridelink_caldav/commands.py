@@ -70,7 +70,7 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
     Run it from cron, or after `stridelink watch`, to keep the calendar current.
     """
     from stridelink.settings import load_settings
-    from stridelink.store import Library
+    from stridelink.store.library import Library
     from stridelink.weekly import current_week, shift_week
     from stridelink_caldav.config import CalDAVConfig
     from stridelink_caldav.sync import push_weeks
@@ -98,7 +98,7 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
 def check(as_json: bool) -> None:
     """Log in and find the calendar, without changing anything."""
     from stridelink.settings import load_settings
-    from stridelink.store import Library
+    from stridelink.store.library import Library
     from stridelink_caldav.config import CalDAVConfig, redact
     from stridelink_caldav.publish import published
     from stridelink_caldav.sync import MEMORY, open_calendar

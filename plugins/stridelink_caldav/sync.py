@@ -7,7 +7,7 @@ from typing import Any
 
 import stridelink
 from stridelink.plugins import get_exporter
-from stridelink.store import Library
+from stridelink.store.library import Library
 from stridelink.weekly import plan_for
 from stridelink_caldav.config import CalDAVConfig
 from stridelink_caldav.objects import CalendarObject, split_calendar

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import stridelink
-from stridelink.programme import load_programme
+from stridelink.plan.programme import load_programme
 
 # Calf raises done on one leg have their own FIT name.
 _SINGLE_LEG_VARIANTS = {("calf_raise", "standing_calf_raise"): "single_leg_standing_calf_raise"}

@@ -14,11 +14,11 @@ PUBLIC = {
     "stridelink",
     "stridelink.columns",
     "stridelink.errors",
-    "stridelink.store",
+    "stridelink.store.library",
     "stridelink.weekly",
     "stridelink.settings",
     "stridelink.plugins",
-    "stridelink.programme",
+    "stridelink.plan.programme",
 }  # what docs/plugins.md offers plugin authors
 BUILT_IN = {"ics": ".ics", "csv": ".csv", "json": ".json", "markdown": ".md"}
 

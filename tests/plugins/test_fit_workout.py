@@ -12,8 +12,8 @@ from stridelink_fit_workout.dose import parse_dose
 
 from stridelink.errors import SettingsError
 from stridelink.models import Exercise, Plan, Session, Stage
-from stridelink.planner import plan_week
-from stridelink.programme import load_programme
+from stridelink.plan.planner import plan_week
+from stridelink.plan.programme import load_programme
 from stridelink.settings import Settings
 
 WEEK = "2026-W49"

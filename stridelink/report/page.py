@@ -752,7 +752,7 @@ def report(weeks: int, output: Path) -> None:
     """
     from stridelink.errors import StridelinkError
     from stridelink.settings import load_settings
-    from stridelink.store import Library
+    from stridelink.store.library import Library
     from stridelink.weekly import distinct_runs
 
     try:

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from stridelink import columns as col
-from stridelink import elevation, terrain
+from stridelink.signals import elevation
+from stridelink.signals import terrain
 from stridelink.models import Activity, Signals
 
 METHOD_VERSION = 1

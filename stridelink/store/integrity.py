@@ -18,8 +18,9 @@ from pathlib import Path
 
 import click
 
-from stridelink import paths, samplecodec
-from stridelink.store import Library
+from stridelink import paths
+from stridelink.store import codec as samplecodec
+from stridelink.store.library import Library
 
 TEMP_PREFIX = ".incoming-"  # what Library.archive_file names a half-written original
 # An archive file younger than this may belong to an import still running (written, not yet committed):
@@ -125,7 +126,7 @@ def _samples(db: sqlite3.Connection) -> list[Problem]:
 def _signals(db: sqlite3.Connection) -> list[Problem]:
     """Runs without signals, or with signals of an older method, once the signals module exists."""
     try:
-        from stridelink.signals import METHOD_VERSION  # type: ignore[import-not-found, attr-defined, unused-ignore]
+        from stridelink.signals.compute import METHOD_VERSION  # type: ignore[import-not-found, attr-defined, unused-ignore]
     except ImportError:
         return []
     problems = []

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from stridelink.models import Adjustment, Exercise, LogEntry, Plan, Rule, RuleContext, Run, Session, Stage
-from stridelink.programme import LibraryExercise, Programme, StageSpec, load_programme
+from stridelink.plan.programme import LibraryExercise, Programme, StageSpec, load_programme
 from stridelink.settings import WEEKDAYS, Settings
 
 RECENT_DAYS = 7

@@ -20,7 +20,7 @@ import click
 from stridelink import __version__, paths
 from stridelink.errors import StridelinkError
 from stridelink.plugins import describe_plugins, get_readers, load_plugins, pm
-from stridelink.store import Library
+from stridelink.store.library import Library
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,7 +196,7 @@ WEEK = click.option(
 def _check_week(value: str | None) -> str | None:
     if value is None:
         return None
-    from stridelink.planner import week_start
+    from stridelink.plan.planner import week_start
 
     try:
         week_start(value)
@@ -208,7 +208,7 @@ def _check_week(value: str | None) -> str | None:
 def _echo_plan(plan: Any) -> None:
     from datetime import timedelta
 
-    from stridelink.planner import week_start
+    from stridelink.plan.planner import week_start
 
     monday = week_start(plan.week)
     sunday = monday + timedelta(days=6)
@@ -485,9 +485,9 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
 
 
 def _add_commands() -> None:
-    from stridelink.demo import demo
-    from stridelink.doctor import doctor
-    from stridelink.report import report as report_command
+    from stridelink.demo.run import demo
+    from stridelink.store.integrity import doctor
+    from stridelink.report.page import report as report_command
 
     cli.add_command(demo)
     cli.add_command(doctor)

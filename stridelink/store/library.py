@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from stridelink import paths, samplecodec
+from stridelink import paths
+from stridelink.store import codec as samplecodec
 from stridelink.errors import UnknownRunError
-from stridelink.migrations import migrate
+from stridelink.store.migrations import migrate
 from stridelink.models import Activity, LogEntry, Plan, Run, Signals
 
 

@@ -39,7 +39,7 @@ ANKLE_SESSION_START = datetime(2026, 11, 17, 18, 30, tzinfo=UTC)
 
 def generate_samples(out: Path) -> list[Path]:
     """Write every sample file into ``out`` (byte for byte the same each time); returns the paths."""
-    from stridelink.synthetic import make_run, make_strength_session, to_fit, to_gpx
+    from stridelink.demo.simulator import make_run, make_strength_session, to_fit, to_gpx
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -87,8 +87,8 @@ def demo(output_dir: Path) -> None:
     """
     from stridelink.cli import _echo_plan
     from stridelink.importer import import_paths
-    from stridelink.planner import iso_week
-    from stridelink.store import Library
+    from stridelink.plan.planner import iso_week
+    from stridelink.store.library import Library
     from stridelink.weekly import distinct_runs, export_plans, plan_for, shift_week, write_atomically
 
     with tempfile.TemporaryDirectory(prefix="stridelink-demo-") as scratch:
@@ -120,8 +120,8 @@ def demo(output_dir: Path) -> None:
             ics = output_dir / "demo.ics"
             write_atomically(ics, export_plans(library, "ics", [week]))
             written = [ics]
-            from stridelink.planner import week_start
-            from stridelink.report import render_report
+            from stridelink.plan.planner import week_start
+            from stridelink.report.page import render_report
             from stridelink.settings import load_settings
 
             settings = load_settings(library.home)

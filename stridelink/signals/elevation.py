@@ -7,7 +7,7 @@
 - **Grade** is taken over 25 m of distance, never per sample: the altitude on the distance grid (a 25 m running
   median for barometric data, the GPS smoothing otherwise), differenced every 25 m.
 - **Climbs** are the same hysteresis swings on the gridded profile, with their rise, length and duration; the
-  hill-session rule (stridelink.terrain) judges them.
+  hill-session rule (stridelink.signals.terrain) judges them.
 """
 
 from __future__ import annotations

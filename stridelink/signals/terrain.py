@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from stridelink.elevation import GRID_STEP_M, Swing, on_distance_grid, window_medians
+from stridelink.signals.elevation import GRID_STEP_M, Swing, on_distance_grid, window_medians
 
 EARTH_RADIUS_M = 6_371_008.8
 

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Adjustment, LogEntry, Rule, RuleContext, Run, Signals
-from stridelink.planner import day_label
-from stridelink.programme import Programme, load_programme
+from stridelink.plan.planner import day_label
+from stridelink.plan.programme import Programme, load_programme
 
 # Trail exposure: climbing density counts as trail-like (one project's heuristic, DOMAIN 3.4) when the
 # terrain score is also in the top third of the athlete's own baseline runs.
 TRAIL_CLIMB_M_PER_KM = 20.0
 TERRAIN_TOP_FRACTION = 2 / 3
-ROUGH_TERRAIN_SCORE = 50.0  # the terrain score from which a run reads as trail (stridelink/terrain.py)
+ROUGH_TERRAIN_SCORE = 50.0  # the terrain score from which a run reads as trail (stridelink/signals/terrain.py)
 # Weekly load: more than 30 % above the mean of the baseline weeks (Nielsen et al. 2014).
 LOAD_SPIKE_RATIO = 1.30
 MIN_BASELINE_WEEKS = 2

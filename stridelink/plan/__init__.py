@@ -1,0 +1,1 @@
+"""The ankle programme, the rules that adjust it, and the planner that builds each day's sessions."""

@@ -1,0 +1,1 @@
+"""The library on disk: SQLite database, archived originals, sample blobs, migrations, integrity checks."""
