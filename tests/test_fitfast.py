@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from pathlib import Path
@@ -11,6 +12,7 @@ import fitparse
 import numpy as np
 import pytest
 from fitparse.profile import MESSAGE_TYPES
+from garmin_fit_sdk import Encoder, Profile
 from garmin_fit_sdk.crc_calculator import CrcCalculator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -191,6 +193,147 @@ def test_big_endian_records_decode_like_little_endian_ones() -> None:
     big = decode(_fit(_definition(0, RECORD, fields, big=True), _data(0, "IBH", 1000, 150, 300, big=True)))
     _records_equal(little.records, big.records)
     assert big.records["power"][0] == 300
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Repeated and interleaved definitions (some watches send a definition before almost every message)
+
+
+class _RedefiningEncoder(Encoder):
+    """The SDK encoder made to forget its definitions: each message (unless ``keep``) gets a new definition,
+    on local message numbers rotating through 0-2, as some watches write them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._count = 0
+
+    def write(self, mesg: dict[str, Any], *, keep: bool = False) -> None:
+        if not keep:
+            self._local_mesg_definitions = [None] * 16
+            self._next_local_mesg_num = self._count % 3
+        self._count += 1
+        self.write_mesg(mesg)
+
+
+def _redefining_run(records: int) -> bytes:
+    """A run with a new record definition before almost every record, in four layouts that alternate."""
+    mesgs = Profile["mesg_num"]
+    enc = _RedefiningEncoder()
+    start = 1_000_000_000
+    enc.write(
+        {
+            "mesg_num": mesgs["FILE_ID"],
+            "type": "activity",
+            "manufacturer": "suunto",
+            "product": 34,
+            "serial_number": 1234,
+            "time_created": start,
+        }
+    )
+    for i in range(records):
+        record: dict[str, Any] = {
+            "mesg_num": mesgs["RECORD"],
+            "timestamp": start + i,
+            "distance": i * 2.9,
+            "enhanced_speed": 2.9 + 0.1 * math.sin(i / 50),
+            "heart_rate": 140 + i % 20,
+            "cadence": 85 + i % 3,
+        }
+        if i % 7 in (0, 3):
+            record["position_lat"] = 536870912 + i * 100
+            record["position_long"] = 83521660 + i * 50
+        if i % 7 in (1, 4, 5):
+            record["enhanced_altitude"] = 300.0 + 10 * math.sin(i / 300)
+            record["cycles"] = (i * 3) % 256  # accumulates into total_cycles, restarting at each definition
+        if i % 7 == 6:
+            record["stance_time"] = 250.0 + i % 30
+        enc.write(record, keep=i % 5 == 4)
+        if i % 600 == 599:
+            enc.write(
+                {
+                    "mesg_num": mesgs["LAP"],
+                    "timestamp": start + i,
+                    "start_time": start + i - 599,
+                    "total_elapsed_time": 599.0,
+                    "total_distance": 1737.1,
+                    "sport": "running",
+                }
+            )
+        if i % 1000 == 500:
+            enc.write(
+                {
+                    "mesg_num": mesgs["EVENT"],
+                    "timestamp": start + i,
+                    "event": "timer",
+                    "event_type": "stop_all",
+                }
+            )
+    end = start + records - 1
+    enc.write(
+        {
+            "mesg_num": mesgs["SESSION"],
+            "timestamp": end,
+            "start_time": start,
+            "total_elapsed_time": float(records),
+            "total_timer_time": float(records),
+            "total_distance": records * 2.9,
+            "sport": "running",
+            "sub_sport": "generic",
+        }
+    )
+    return bytes(enc.close())
+
+
+def _same_as_reference(data: bytes) -> FitMessages:
+    fast, ref = decode(data), _reference(data)
+    _records_equal(fast.records, ref.records)
+    assert (fast.sessions, fast.laps) == (ref.sessions, ref.laps)
+    return fast
+
+
+@pytest.mark.parametrize("records", [1, 2, 9, 2500])
+def test_a_definition_before_almost_every_record_decodes_like_the_reference(records: int) -> None:
+    fast = _same_as_reference(_redefining_run(records))
+    assert fast.n_records == records
+    if records > 7:
+        assert {"position_lat", "enhanced_altitude", "total_cycles", "stance_time"} <= set(fast.records)
+
+
+def test_the_same_layout_on_interleaved_local_types_keeps_record_order() -> None:
+    fields = [(253, 4, UINT32), (3, 1, UINT8)]
+    data = _fit(
+        _definition(0, RECORD, fields),
+        _definition(1, RECORD, fields),
+        _data(1, "IB", 1000, 120),
+        _data(0, "IB", 1001, 121),
+        _definition(2, RECORD, [(253, 4, UINT32), (7, 2, UINT16)]),
+        _data(2, "IH", 1002, 300),
+        _data(1, "IB", 1003, 123),
+        _definition(1, RECORD, fields),
+        _data(0, "IB", 1004, 124),
+        _data(1, "IB", 1005, 125),
+    )
+    out = _same_as_reference(data)
+    np.testing.assert_array_equal(out.records["timestamp"], [1000, 1001, 1002, 1003, 1004, 1005])
+    np.testing.assert_array_equal(out.records["heart_rate"], [120, 121, np.nan, 123, 124, 125])
+
+
+def _redescribed(name: bytes, scale: int, first_scale: int = 0xFF) -> bytes:
+    """Developer field 1 described again, before a definition repeating the previous one byte for byte."""
+    messages = _developer_messages(scale=first_scale)
+    changed = _data(1, "BBB8s8sB", 0, 1, UINT16, name.ljust(8, b"\x00"), b"kN/m".ljust(8, b"\x00"), scale)
+    return _fit(*messages, changed, messages[5], _data(2, "IHH", 1002, 250, 105))
+
+
+def test_a_repeated_developer_definition_follows_a_changed_field_description() -> None:
+    """Byte-identical definitions with developer fields mean what the description before them says."""
+    out = decode(_redescribed(b"Stiff", scale=0xFF))
+    np.testing.assert_array_equal(out.records["dev:LSS"], [105, np.nan, np.nan])
+    np.testing.assert_array_equal(out.records["dev:Stiff"], [np.nan, np.nan, 105])
+    _same_as_reference(_redescribed(b"Stiff", scale=0xFF))
+    np.testing.assert_array_equal(
+        decode(_redescribed(b"LSS", scale=100, first_scale=10)).records["dev:LSS"], [10.5, np.nan, 1.05]
+    )
 
 
 @needs_corpus

@@ -1,12 +1,12 @@
-"""Fast FIT decoder: one pass in plain Python over message headers, then numpy per record definition.
+"""Fast FIT decoder: one pass in plain Python over message headers, then numpy per record layout.
 
-The pass collects, for every local message definition, the offsets of its data messages. Records are then
-decoded definition by definition through one structured-dtype view of their rows; the few summary
-messages are decoded field by field in Python. Field values follow the reference decoder (fitparse):
-components expand before their field, the first valid value of a name wins, compressed timestamp headers
-and accumulated components unwrap against the previous value. Anything this decoder will not judge
-(damage, CRC mismatch, constructs it does not implement) raises ``FastPathDeclined`` so the reference
-decides.
+The pass collects, for every layout (definition messages repeated byte for byte share one), the offsets of
+its data messages. Records are then decoded layout by layout through one structured-dtype view of their
+rows; the few summary messages are decoded field by field in Python. Field values follow the reference
+decoder (fitparse): components expand before their field, the first valid value of a name wins, compressed
+timestamp headers and accumulated components unwrap against the previous value. Anything this decoder will
+not judge (damage, CRC mismatch, constructs it does not implement) raises ``FastPathDeclined`` so the
+reference decides.
 """
 
 from __future__ import annotations
@@ -146,13 +146,16 @@ class _DevField:
 
 @dataclass(slots=True)
 class _Def:
-    pos: int  # offset of the definition message in the buffer
+    """One layout: every definition message with the same bytes (and developer fields) shares it."""
+
     mesg: int
     big: bool
     fields: list[tuple[int, int, BaseType, int]]  # (field number, size, base type, offset in the row)
     dev_fields: list[tuple[_DevField, int, int, int]]  # (description, size, offset in the row, field number)
     size: int
     offsets: list[int] = field(default_factory=list)  # data message header offsets
+    positions: list[int] = field(default_factory=list)  # offsets of every definition message of this layout
+    has_timestamp: bool = False
     reader: tuple[struct.Struct, list[tuple[int, int, Any]]] | None = None  # built on first use
 
     @property
@@ -168,7 +171,9 @@ class _Def:
 
 @dataclass(slots=True)
 class _Stream:
-    defs: list[_Def] = field(default_factory=list)
+    defs: list[_Def] = field(default_factory=list)  # one per layout, in order of first definition
+    layouts: dict[tuple[bytes, int], _Def] = field(default_factory=dict)  # (definition bytes, dev epoch)
+    dev_epoch: int = 0  # bumped by every field description: developer layouts are keyed by it
     compressed_pos: list[int] = field(default_factory=list)
     compressed_offset: list[int] = field(default_factory=list)
     dev_types: dict[int, dict[int, _DevField]] = field(default_factory=dict)
@@ -216,7 +221,31 @@ def _read_definition(buf: bytes, pos: int, end: int, header: int, stream: _Strea
             dev_fields.append((described, size, offset, num))
             offset += size
         p += 3 * dev_count
-    return _Def(pos=pos, mesg=mesg, big=big, fields=fields, dev_fields=dev_fields, size=offset), p
+    has_timestamp = any(num == FIELD_TIMESTAMP for num, *_rest in fields)
+    layout = _Def(mesg, big, fields, dev_fields, offset, has_timestamp=has_timestamp)
+    return layout, p
+
+
+def _layout(buf: bytes, pos: int, end: int, header: int, stream: _Stream) -> tuple[_Def, int]:
+    """The layout a definition message declares: parsed once, found again by its bytes when repeated.
+
+    Some watches send a definition before almost every message; decoding by layout rather than by
+    definition message keeps that as fast as one definition for the whole file.
+    """
+    length = 6 + 3 * buf[pos + 5] if pos + 6 <= end else 0
+    if header & 0x20:
+        length = length + 1 + 3 * buf[pos + length] if 0 < length and pos + length < end else 0
+    if length and pos + length <= end:
+        key = (buf[pos + 1 : pos + length], stream.dev_epoch if header & 0x20 else -1)
+        known = stream.layouts.get(key)
+        if known is not None:
+            known.positions.append(pos)
+            return known, pos + length
+    definition, after = _read_definition(buf, pos, end, header, stream)
+    definition.positions.append(pos)
+    stream.defs.append(definition)
+    stream.layouts[(buf[pos + 1 : after], stream.dev_epoch if header & 0x20 else -1)] = definition
+    return definition, after
 
 
 def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
@@ -239,7 +268,7 @@ def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
             step = sizes[local]
             current = local_defs[local]
             if current is not None:
-                if current.field_index(FIELD_TIMESTAMP) is not None:
+                if current.has_timestamp:
                     raise _decline("compressed timestamp on a message that carries a timestamp")
                 stream.compressed_pos.append(pos)
                 stream.compressed_offset.append(header & 0x1F)
@@ -249,8 +278,7 @@ def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
                 continue
         else:  # definition message
             local = header & 0x0F
-            definition, pos = _read_definition(buf, pos, end, header, stream)
-            stream.defs.append(definition)
+            definition, pos = _layout(buf, pos, end, header, stream)
             local_defs[local] = definition
             lists[local] = definition.offsets
             step = 1 + definition.size
@@ -272,6 +300,7 @@ def _inline(buf: bytes, pos: int, definition: _Def, stream: _Stream) -> None:
     for (num, *_rest), value in zip(definition.fields, _raw_values(buf, pos, definition)):
         raw.setdefault(num, value)  # the first field of a number, as the reference looks it up
     index = raw.get(0)
+    stream.dev_epoch += 1  # developer field layouts defined from here on may mean something else
     if definition.mesg == MESG_DEVELOPER_DATA_ID:
         if isinstance(index, int):
             stream.dev_types[index] = {}
@@ -683,7 +712,7 @@ def _accumulate(pending: list[_Accumulation], defs: list[_Def]) -> None:
         bits = accs[0].bits
         resets = np.array(
             sorted(
-                d.pos
+                p
                 for d in defs
                 if d.mesg == MESG_RECORD
                 and any(
@@ -692,6 +721,7 @@ def _accumulate(pending: list[_Accumulation], defs: list[_Def]) -> None:
                     if (spec := specs.get(num)) is not None
                     for c in spec.components
                 )
+                for p in d.positions
             ),
             dtype=np.int64,
         )
