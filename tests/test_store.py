@@ -109,3 +109,17 @@ def test_migrate_is_idempotent(tmp_path) -> None:
     db = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
     assert len(migrate(db)) == len(MIGRATIONS)
     assert migrate(db) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg",  # duplicate check, re-import
+        "DELETE FROM runs WHERE sha256 = ?",  # re-analysis replaces a file's runs
+        "SELECT count(*) FROM runs WHERE runs.sha256 = ?",  # doctor's per-file count, deleting a file
+    ],
+)
+def test_a_files_runs_are_found_by_index_not_by_reading_every_run(library_home, query: str) -> None:
+    with Library.open() as lib:
+        plan = " ".join(row[-1] for row in lib.db.execute("EXPLAIN QUERY PLAN " + query, ("ab" * 32,)))
+    assert "runs_by_file" in plan and "SCAN runs" not in plan, plan

@@ -102,6 +102,12 @@ def m003_create_plans(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m004_index_runs_by_file(db: sqlite3.Connection) -> None:
+    """Duplicate checks, re-analysis and deletes find a file's runs without reading every run."""
+    db.execute("CREATE INDEX IF NOT EXISTS runs_by_file ON runs(sha256, leg)")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run statements one by one (``executescript`` would commit the open transaction)."""
     for statement in sql.split(";"):
