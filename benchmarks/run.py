@@ -198,21 +198,21 @@ def bulk_rows(folder: Path, scratch: Path, count: int) -> list[Row]:
         Row(what, "", f"{total_s:.2f} s", f"{count / total_s:.0f} files/s", wall_target, wall_ok),
         Row("  of which import_paths (read, analyse, store)", "", f"{import_s:.2f} s",
             f"{count / import_s:.0f} files/s", rate_target, rate_ok),
-        Row("  of which after_import (re-plan)", "", f"{child['replan_s']:.2f} s", "", "", None),
+        Row("  of which replan", "", f"{child['replan_s']:.2f} s", "", "", None),
     ]  # fmt: skip
 
 
 def _bulk_child(folder: str, home: str) -> None:
+    from stridelink.app import replan
     from stridelink.importer import import_paths
     from stridelink.store.library import Library
-    from stridelink.weekly import after_import
 
     with Library.open(Path(home)) as library:
         start = time.perf_counter()
         results = import_paths(library, [folder])
         imported = time.perf_counter()
         new_runs = [run_id for r in results if r.status == "imported" for run_id in r.run_ids]
-        after_import(library, new_runs)
+        replan(library, new_runs)
         done = time.perf_counter()
     statuses = sorted({r.status for r in results})
     report = {"statuses": statuses, "runs": len(new_runs), "import_s": imported - start, "replan_s": done - imported}
@@ -332,7 +332,7 @@ def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tup
 
 def plan_rows(scratch: Path, repeats: int) -> list[Row]:
     from stridelink.store.library import Library
-    from stridelink.weekly import plan_for
+    from stridelink.app import plan_week
 
     home = Path(tempfile.mkdtemp(dir=scratch))
     build_s = time.perf_counter()
@@ -340,12 +340,12 @@ def plan_rows(scratch: Path, repeats: int) -> list[Row]:
     build_s = time.perf_counter() - build_s
     times = []
     with Library.open(home) as library:
-        plan_for(library, weeks[0])  # first call loads the programme and plugins
+        plan_week(library, weeks[0])  # first call loads the programme and plugins
         for week in weeks:
-            times.extend(timed(lambda w=week: plan_for(library, w)) for _ in range(repeats))
+            times.extend(timed(lambda w=week: plan_week(library, w)) for _ in range(repeats))
     worst = max(times)
     return [
-        Row(f"plan_for, five-year library ({count} runs, {len(weeks)} weeks x {repeats})",
+        Row(f"plan_week, five-year library ({count} runs, {len(weeks)} weeks x {repeats})",
             f"built in {build_s:.1f} s", f"median {ms(statistics.median(times))}, max {ms(worst)}", "",
             f"<= {PLAN_MAX_MS:g} ms", worst * 1000 <= PLAN_MAX_MS),
     ]
@@ -410,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += memory_rows(inputs / "day" / "day-24h.fit", scratch)
         print("GPX: gpxpy against import ...", file=sys.stderr, flush=True)
         rows += gpx_rows(gpx_files, scratch, repeats)
-        print("plan_for ...", file=sys.stderr, flush=True)
+        print("plan_week ...", file=sys.stderr, flush=True)
         rows += plan_rows(scratch, 3 if args.quick else 5)
     print(f"{sys.version.split()[0]}, {os.cpu_count()} cores, load average {load_before:.1f} before and "
           f"{os.getloadavg()[0]:.1f} after{' (--quick)' if args.quick else ''}")

@@ -1,7 +1,7 @@
 """Regenerate the sample activities in this folder: ``python sample_runs/generate.py [--out DIR]``.
 
 The output is deterministic: running it again writes byte-for-byte identical files. The week of runs is defined
-in ``stridelink.demo.run`` (``stridelink demo`` generates the same files when this folder is not at hand).
+in ``stridelink.demo.samples`` (``stridelink demo`` generates the same files when this folder is not at hand).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stridelink.demo.run import generate_samples as generate
+from stridelink.demo.samples import generate_samples as generate
 
 HERE = Path(__file__).resolve().parent
 

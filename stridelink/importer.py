@@ -393,10 +393,7 @@ def _commit(library: Library, source: Source, size: int, sha: str, archive_name:
 
 def _log_training(library: Library, sha: str, start_utc: datetime, duration_s: float, label: str) -> bool:
     """A strength or mobility activity from the watch counts as an ankle session done."""
-    from stridelink.settings import load_settings
-
-    tz = load_settings(library.home).tz
-    day = start_utc.astimezone(tz).date()
+    day = start_utc.astimezone(library.settings.tz).date()
     return library.add_log(day, "session", value=round(duration_s / 60.0, 1), note=label, source=sha) is not None
 
 

@@ -14,11 +14,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from stridelink import paths
-from stridelink.importer import ImportResult, import_paths
+from stridelink import app, paths
 from stridelink.plugins import get_readers
 from stridelink.store.library import Library
-from stridelink.weekly import after_import
 
 # Where watches that mount as USB drives keep their activities, relative to the volume.
 DEVICE_ACTIVITY_FOLDERS = (
@@ -124,13 +122,6 @@ def candidates(folders: Sequence[Path], suffixes: set[str]) -> list[Path]:
     )
 
 
-def import_settled(library: Library, paths: Sequence[Path]) -> tuple[list[ImportResult], list[str]]:
-    results = import_paths(library, paths)
-    new_runs = [run_id for r in results if r.status == "imported" for run_id in r.run_ids]
-    logged = any(r.logged_session for r in results)
-    return results, after_import(library, new_runs, logged=logged)
-
-
 def watch_folders(
     library: Library,
     folders: Sequence[Path],
@@ -138,9 +129,10 @@ def watch_folders(
     settle_s: float = 2.0,
     poll_s: float = 0.5,
     stop: threading.Event | None = None,
-    on_batch: Callable[[list[ImportResult], list[str]], None] | None = None,
+    on_batch: Callable[[app.Ingested], None] | None = None,
 ) -> None:
-    """Import files appearing in ``folders`` until ``stop`` is set (or forever)."""
+    """Import files appearing in ``folders`` until ``stop`` is set (or forever); each batch of settled files
+    goes through ``app.ingest`` (import, re-plan, exports), with the settings file read again before it."""
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -168,9 +160,10 @@ def watch_folders(
         while not stop.is_set():
             ready = pending.ready()
             if ready:
-                results, changed = import_settled(library, ready)
+                library.reload_settings()  # an edit made while watching counts from the next batch
+                batch = app.ingest(library, ready)
                 if on_batch is not None:
-                    on_batch(results, changed)
+                    on_batch(batch)
             stop.wait(poll_s)
     finally:
         observer.stop()

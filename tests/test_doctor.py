@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from stridelink import paths
-from stridelink.store.integrity import Problem, check_library, doctor, repair
+from stridelink.cli.library import doctor
+from stridelink.store.integrity import Problem, check_library, repair
 from stridelink.importer import import_paths
 from stridelink.store.library import Library
 from tests.conftest import CORPUS, needs_corpus

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from stridelink import columns as col
 from stridelink.models import Activity, Adjustment, Exercise, LogEntry, Plan, Run, Session, Signals, Stage
-from stridelink.report.page import CHART_IDS, Period, render_chart, render_report, report, weekly_summary
+from stridelink.cli.report import report
+from stridelink.report.page import CHART_IDS, Period, render_chart, render_report, weekly_summary
 from stridelink.store.library import Library
 
 BERLIN = ZoneInfo("Europe/Berlin")

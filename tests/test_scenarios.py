@@ -10,7 +10,7 @@ from stridelink.importer import import_paths
 from stridelink.plan.programme import load_programme
 from stridelink.store.library import Library
 from stridelink.demo.simulator import make_run, to_fit
-from stridelink.weekly import plan_for
+from stridelink.app import plan_week as plan_for
 
 WEEK = "2026-W10"  # Monday 2 March 2026
 MONDAY = date(2026, 3, 2)

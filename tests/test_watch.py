@@ -34,7 +34,7 @@ def test_files_written_in_pieces_are_imported_once_and_exports_refreshed(tmp_pat
     def run() -> None:
         with Library.open() as library:
             watch_folders(library, [inbox], settle_s=0.8, poll_s=0.1, stop=stop,
-                          on_batch=lambda results, changed: batches.append((results, changed)))
+                          on_batch=lambda batch: batches.append((batch.results, batch.changed_weeks)))
 
     thread = threading.Thread(target=run)
     thread.start()

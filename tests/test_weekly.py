@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from stridelink.models import Run, Signals
-from stridelink.weekly import distinct_runs, shift_week
+from stridelink.plan.activities import distinct_runs
+from stridelink.weeks import shift_week
 
 
 def _run(run_id: str, start_min: int, duration_min: float, source: str, gct: float | None) -> Run:

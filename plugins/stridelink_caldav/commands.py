@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
 
 import click
-
-from stridelink.errors import StridelinkError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except StridelinkError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _check_week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -61,7 +43,6 @@ def caldav_group() -> None:
 )
 @click.option("--resend", is_flag=True, help="Send every event again, changed or not.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@_friendly
 def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> None:
     """Create, update and delete the calendar's events so they match the plan.
 
@@ -69,18 +50,15 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
     Sessions a re-plan dropped are deleted (only events this command published, only in the weeks pushed).
     Run it from cron, or after `stridelink watch`, to keep the calendar current.
     """
-    from stridelink.settings import load_settings
+    from stridelink.app import this_week, weeks_from
     from stridelink.store.library import Library
-    from stridelink.weekly import current_week, shift_week
     from stridelink_caldav.config import CalDAVConfig
     from stridelink_caldav.sync import push_weeks
 
     with Library.open() as library:
-        settings = load_settings(library.home)
-        config = CalDAVConfig.from_settings(settings)
-        first = week or current_week(settings)
-        wanted = [shift_week(first, i) for i in range(weeks or config.weeks)]
-        report = push_weeks(library, settings, wanted, resend=resend)
+        config = CalDAVConfig.from_settings(library.settings)
+        wanted = weeks_from(week or this_week(library), weeks or config.weeks)
+        report = push_weeks(library, wanted, resend=resend)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -94,17 +72,15 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
 
 @caldav_group.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@_friendly
 def check(as_json: bool) -> None:
     """Log in and find the calendar, without changing anything."""
-    from stridelink.settings import load_settings
     from stridelink.store.library import Library
     from stridelink_caldav.config import CalDAVConfig, redact
     from stridelink_caldav.publish import published
     from stridelink_caldav.sync import MEMORY, open_calendar
 
     with Library.open() as library:
-        settings = load_settings(library.home)
+        settings = library.settings
         records = published(library.memory(MEMORY))
     config = CalDAVConfig.from_settings(settings)
     calendar = open_calendar(config, create=False)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
 import stridelink
+from stridelink.app import plan_week
 from stridelink.plugins import get_exporter
+from stridelink.settings import Settings
 from stridelink.store.library import Library
-from stridelink.weekly import plan_for
 from stridelink_caldav.config import CalDAVConfig
 from stridelink_caldav.objects import CalendarObject, split_calendar
 from stridelink_caldav.publish import PUBLISHED, PushReport, Remote, push
@@ -18,7 +17,7 @@ MEMORY = "caldav"  # the library's memory for this plugin: ics revisions by UID,
 
 
 def calendar_objects(
-    plans: Sequence[stridelink.Plan], settings: Any, memory: dict[str, str]
+    plans: Sequence[stridelink.Plan], settings: Settings, memory: dict[str, str]
 ) -> dict[str, list[CalendarObject]]:
     """Each week's events as the ``ics`` exporter builds them (its SEQUENCE records live in ``memory``)."""
     ics = get_exporter("ics")
@@ -34,15 +33,15 @@ def open_calendar(config: CalDAVConfig, *, create: bool) -> CalDAVCalendar:
 
 def push_weeks(
     library: Library,
-    settings: Any,
     weeks: Sequence[str],
     *,
     resend: bool = False,
     connect: Callable[[CalDAVConfig], Remote] = lambda config: open_calendar(config, create=True),
 ) -> PushReport:
     """Push the plans of ``weeks``; what was done is saved even when the server fails half way."""
+    settings = library.settings
     config = CalDAVConfig.from_settings(settings)
-    plans = [plan_for(library, week, settings) for week in weeks]
+    plans = [plan_week(library, week) for week in weeks]
     memory = library.memory(MEMORY)
     revisions = {k: v for k, v in memory.items() if not k.startswith(PUBLISHED)}
     objects = calendar_objects(plans, settings, revisions)

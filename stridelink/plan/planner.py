@@ -7,7 +7,6 @@ time and logs dated before it, so the same inputs always give the same ``Plan``.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -16,33 +15,13 @@ from zoneinfo import ZoneInfo
 from stridelink.models import Adjustment, Exercise, LogEntry, Plan, Rule, RuleContext, Run, Session, Stage
 from stridelink.plan.programme import LibraryExercise, Programme, StageSpec, load_programme
 from stridelink.settings import WEEKDAYS, Settings
+from stridelink.weeks import iso_week, week_start
 
 RECENT_DAYS = 7
 BASELINE_DAYS = 28
 DIAL_BACK_DAYS = 2  # the hill session's day and this many days after it
 # Adjustment kinds that add exercises to the ankle sessions, in the order their additions appear.
 ADDING_KINDS = ("more_lateral", "unilateral", "calf_endurance", "cadence")
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-# ----------------------------------------------------------------------------------------------- weeks
-
-
-def iso_week(d: date) -> str:
-    """The ISO week holding ``d``: ``"2026-W49"``."""
-    year, week, _ = d.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_start(week: str) -> date:
-    """The Monday of ISO week ``week`` (``YYYY-Www``); ValueError for anything else."""
-    match = _WEEK_RE.match(week.strip()) if isinstance(week, str) else None
-    if match is None:
-        raise ValueError(f"{week!r} is not an ISO week such as 2026-W49")
-    try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        raise ValueError(f"{week!r} is not an ISO week: {match[1]} has no week {match[2]}") from None
 
 
 def _zone(tz: tzinfo | str) -> tzinfo:

@@ -1,12 +1,9 @@
-"""`stridelink report`: one self-contained HTML page of weekly trends, the current plan and the runs.
+"""The report page: one self-contained HTML page of weekly trends, the current plan and the runs.
 
 The page needs no network and no JavaScript: CSS is inline and the charts are matplotlib SVG embedded in the
 HTML, each with a stable id (``chart-cadence`` ...) and an accessible title. Runs are only aggregated per ISO
 week (local time), so a library of years renders as fast as one of weeks. Weeks without runs are gaps in the
 charts (shaded, and "no runs" in the week table), never zeros. Everything the athlete wrote is HTML-escaped.
-
-    stridelink report -o report.html
-    stridelink report --weeks 26 -o ~/half-year.html
 """
 
 from __future__ import annotations
@@ -17,15 +14,14 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from pathlib import Path
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
-import click
 import numpy as np
 import pandas as pd
 
 from stridelink.models import LogEntry, Plan, Run
+from stridelink.weeks import iso_week, monday_of
 
 # (id, title) of every chart, in page order.
 CHARTS = (
@@ -56,15 +52,6 @@ _GAP = "#f1f3f5"
 # ----------------------------------------------------------------------------------------------- weeks
 
 
-def iso_week_label(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def _monday(d: date) -> date:
-    return d - timedelta(days=d.weekday())
-
-
 @dataclass(frozen=True, slots=True)
 class Period:
     """The report's weeks: ``weeks`` ISO weeks ending with the one holding ``today`` (local)."""
@@ -75,7 +62,7 @@ class Period:
 
     @classmethod
     def ending(cls, today: date, weeks: int) -> Period:
-        return cls(_monday(today) - timedelta(weeks=weeks - 1), weeks, today)
+        return cls(monday_of(today) - timedelta(weeks=weeks - 1), weeks, today)
 
     @property
     def end(self) -> date:  # exclusive: the Monday after the last week
@@ -101,7 +88,7 @@ def _run_frame(runs: Sequence[Run], tz: tzinfo, start: date, end: date) -> pd.Da
         duration = run.duration_s if run.duration_s is not None else (s.duration_s if s else None)
         moving = s.moving_time_s if s and s.moving_time_s else duration
         rows.append({
-            "week": _monday(day),
+            "week": monday_of(day),
             "distance_m": distance,
             "duration_s": duration,
             "weight_s": moving if moving else 1.0,
@@ -160,7 +147,7 @@ def weekly_summary(runs: Sequence[Run], *, period: Period, tz: tzinfo) -> pd.Dat
 
     # Load before the athlete's first run is unknown; after it, a week without runs carried no load.
     first_run = min((r.start_utc.astimezone(tz).date() for r in runs), default=None)
-    started = pd.Series(index >= _monday(first_run), index=index) if first_run else pd.Series(False, index=index)
+    started = pd.Series(index >= monday_of(first_run), index=index) if first_run else pd.Series(False, index=index)
     for column in ("distance_km", "duration_h"):
         load = week[column].fillna(0.0).where(started)
         week[f"{column}_mean"] = load.rolling(LOAD_MEAN_WEEKS, min_periods=1).mean()
@@ -443,7 +430,7 @@ def _describe(week: pd.DataFrame, column: str, unit: str, digits: int = 0) -> st
     gap_text = f" {gaps} week{'s' if gaps != 1 else ''} without runs shown as gaps." if gaps else ""
     if values.empty:
         return "No data in these weeks." + gap_text
-    last_week = iso_week_label(values.index[-1])
+    last_week = iso_week(values.index[-1])
     return (f"Latest ({last_week}): {values.iloc[-1]:.{digits}f} {unit}; range {values.min():.{digits}f} to "
             f"{values.max():.{digits}f} {unit}.{gap_text}")
 
@@ -475,8 +462,8 @@ def _summary_cards(frame_week: pd.DataFrame, period_runs: list[Run]) -> str:
 def _week_table(week: pd.DataFrame, period: Period) -> str:
     rows = []
     for monday, row in week.iloc[::-1].iterrows():
-        label = iso_week_label(monday)
-        current = " (this week)" if monday == _monday(period.today) else ""
+        label = iso_week(monday)
+        current = " (this week)" if monday == monday_of(period.today) else ""
         head = f'<th scope="row">{label}{current}<br><span class="sub">{monday.day} {monday:%b}</span></th>'
         if row["runs"] == 0:
             rows.append(f'<tr class="gap">{head}<td colspan="11" class="norun">no runs</td>'
@@ -698,7 +685,7 @@ def render_report(
     period_runs = [r for r in runs if period.first_monday <= r.start_utc.astimezone(tz).date() < period.end]
     listed = {r.run_id for r in period_runs}
     last_day = period.end - timedelta(days=1)
-    first_week, last_week = iso_week_label(period.first_monday), iso_week_label(_monday(today))
+    first_week, last_week = iso_week(period.first_monday), iso_week(monday_of(today))
     span = f"{first_week} to {last_week}" if weeks > 1 else first_week
     title = f"stridelink report, {first_week} to {last_week}" if weeks > 1 else f"stridelink report, {first_week}"
     body = [
@@ -730,52 +717,3 @@ def render_report(
         f'<meta name="generator" content="stridelink"><title>{_esc(title)}</title>'
         f"<style>{_CSS}</style></head><body>" + "\n".join(body) + "</body></html>\n"
     )
-
-
-# ----------------------------------------------------------------------------------------------- command
-
-
-@click.command(name="report")
-@click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True,
-              help="How many ISO weeks, ending with this one.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="The HTML file to write.")
-def report(weeks: int, output: Path) -> None:
-    """Write one self-contained HTML page: weekly trends, this week's plan and the runs.
-
-    The page has no external links and no scripts, so it opens offline, on a phone, or as a mail attachment.
-
-    \b
-    Example:
-      stridelink report -o report.html
-      stridelink report --weeks 26 -o ~/half-year.html
-    """
-    from stridelink.errors import StridelinkError
-    from stridelink.settings import load_settings
-    from stridelink.store.library import Library
-    from stridelink.weekly import distinct_runs
-
-    try:
-        with Library.open() as library:
-            settings = load_settings(library.home)
-            tz = settings.tz
-            today = datetime.now(tz).date()
-            runs = distinct_runs(library.runs())  # a run imported as FIT and GPX counts once
-            logs = library.logs()
-            plan = _current_plan(library, iso_week_label(_monday(today)), settings)
-        page = render_report(runs, plan, weeks=weeks, today=today, tz=tz, logs=logs)
-        output = output.expanduser()
-        output.write_text(page, encoding="utf-8")
-    except StridelinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(str(output))
-
-
-def _current_plan(library: Any, week: str, settings: Any) -> Plan | None:
-    try:
-        from stridelink.weekly import plan_for
-    except ImportError:  # a checkout without the weekly planner: the page says there is no plan
-        return None
-    return plan_for(library, week, settings)

@@ -9,14 +9,10 @@ else it reports is left for the user to decide (re-import from the original file
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import click
 
 from stridelink import paths
 from stridelink.store import codec as samplecodec
@@ -191,41 +187,29 @@ def repair(library: Library, problems: list[Problem]) -> list[str]:
     return removed
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.option(
-    "--fix", is_flag=True, help="Remove orphaned archive files and interrupted writes (never user data)."
-)
-def doctor(as_json: bool, fix: bool) -> None:
-    """Check the library: database integrity, archived originals, stored samples and signals.
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What ``diagnose`` found (after repairs) and the archive files it removed."""
 
-    Exit status 1 when a problem remains. `--fix` removes only archive files no run refers to and files left
-    by an interrupted import; anything else is reported for you to decide.
+    problems: list[Problem]
+    removed: list[str]
 
-    \b
-    Examples:
-      stridelink doctor
-      stridelink doctor --fix --json
+    def to_dict(self) -> dict[str, object]:
+        return {"problems": [asdict(p) for p in self.problems], "removed": self.removed}
+
+
+def diagnose(home: Path | None = None, *, fix: bool = False) -> Diagnosis:
+    """Check the library at ``home`` (default: the library folder); with ``fix``, repair what is safe to.
+
+    A database that cannot even be opened is reported as an ``integrity`` problem, not raised.
     """
     try:
-        library = Library.open()
+        library = Library.open(home)
     except sqlite3.DatabaseError as exc:
-        problems, removed = [Problem("integrity", f"the database cannot be opened: {exc}")], []
-    else:
-        with library:
+        return Diagnosis([Problem("integrity", f"the database cannot be opened: {exc}")], [])
+    with library:
+        problems = check_library(library)
+        removed = repair(library, problems) if fix else []
+        if removed:
             problems = check_library(library)
-            removed = repair(library, problems) if fix else []
-            if removed:
-                problems = check_library(library)
-    if as_json:
-        click.echo(json.dumps({"problems": [asdict(p) for p in problems], "removed": removed}, indent=2))
-    else:
-        for name in removed:
-            click.echo(f"removed: {name}")
-        for problem in problems:
-            hint = " (--fix removes it)" if problem.fixable else ""
-            click.echo(f"{problem.kind}: {problem.detail}{hint}")
-        if not problems:
-            click.echo("no problems found")
-    if problems:
-        sys.exit(1)
+    return Diagnosis(problems, removed)

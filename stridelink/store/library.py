@@ -27,6 +27,7 @@ from stridelink.store import codec as samplecodec
 from stridelink.errors import UnknownRunError
 from stridelink.store.migrations import migrate
 from stridelink.models import Activity, LogEntry, Plan, Run, Signals
+from stridelink.settings import Settings, load_settings
 
 
 class DuplicateFileError(Exception):
@@ -134,15 +135,31 @@ def _use_wal(db: sqlite3.Connection, wait_s: float = 60.0) -> None:
 
 
 class Library:
-    """An open library folder. Use ``Library.open()``; close it (or use ``with``) when done."""
+    """An open library folder. Use ``Library.open()``; close it (or use ``with``) when done.
 
-    def __init__(self, home: Path, db: sqlite3.Connection) -> None:
+    It carries the library's settings: read from ``settings.toml`` once, when first needed, and not again
+    while the library is open (unless ``reload_settings`` is called between two pieces of work).
+    """
+
+    def __init__(self, home: Path, db: sqlite3.Connection, settings: Settings | None = None) -> None:
         self.home = home
         self.db = db
+        self._settings = settings
         self._new_folders: set[Path] = set()  # archive folders created since the last sync_archive
 
+    @property
+    def settings(self) -> Settings:
+        """The athlete's settings; SettingsError (on first use) when the settings file is broken."""
+        if self._settings is None:
+            self._settings = load_settings(self.home)
+        return self._settings
+
+    def reload_settings(self) -> None:
+        """Read the settings file again when next needed (a long-running watch does so for each batch)."""
+        self._settings = None
+
     @classmethod
-    def open(cls, home: Path | None = None) -> Library:
+    def open(cls, home: Path | None = None, *, settings: Settings | None = None) -> Library:
         home = home or paths.library_path()
         home.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(paths.db_path(home), isolation_level=None, timeout=60.0)
@@ -152,7 +169,7 @@ class Library:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         migrate(db)
-        return cls(home, db)
+        return cls(home, db, settings)
 
     def close(self) -> None:
         self.db.close()

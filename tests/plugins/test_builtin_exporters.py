@@ -15,7 +15,7 @@ PUBLIC = {
     "stridelink.columns",
     "stridelink.errors",
     "stridelink.store.library",
-    "stridelink.weekly",
+    "stridelink.app",
     "stridelink.settings",
     "stridelink.plugins",
     "stridelink.plan.programme",

@@ -1,0 +1,212 @@
+"""What stridelink does, step by step: the one sequence the command line, ``watch`` and plugins all use.
+
+    ingest        files -> import -> re-plan the weeks they change -> the exports the settings name
+    log_entry     a log entry -> re-plan -> exports
+    plan_week     a week's plan, stored (and announced through ``week_planned`` when it changed)
+    export_weeks  the plans of some weeks, written by an exporter
+    report_page   the HTML report of the last weeks
+
+The plan of ISO week W depends only on runs and log entries from before W's Monday 00:00 local time, so it is
+recomputed from the library whenever asked and stored with a digest. Settings come from ``library.settings``,
+read once per open library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+from stridelink.importer import ImportResult, Source, find_sources, import_sources
+from stridelink.models import ExportContext, LogEntry, Plan, Run
+from stridelink.plan.activities import distinct_runs
+from stridelink.plan.planner import plan_week as build_plan
+from stridelink.plan.planner import plan_weeks as build_plans
+from stridelink.plugins import get_exporter, get_readers, get_rules, pm
+from stridelink.report.page import render_report
+from stridelink.store.library import Library
+from stridelink.weeks import current_week, iso_week, monday_of, shift_week, week_start
+
+# ----------------------------------------------------------------------------------------------- ingest
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What an import did: one result per file found, and the weeks whose plan changed."""
+
+    results: list[ImportResult]
+    changed_weeks: list[str]
+
+    @property
+    def rejected(self) -> bool:
+        return any(r.status == "rejected" for r in self.results)
+
+
+def find_files(inputs: Iterable[str | Path]) -> list[Source | ImportResult]:
+    """Files, folders (recursively) and zip archives expanded into what ``ingest`` imports, in a stable order;
+    what cannot be imported is already an ImportResult (``rejected``)."""
+    return list(find_sources(inputs, set(get_readers())))
+
+
+def ingest(
+    library: Library,
+    inputs: Iterable[str | Path | Source | ImportResult],
+    *,
+    workers: int | None = None,
+    on_result: Callable[[ImportResult], None] | None = None,
+) -> Ingested:
+    """Import files (paths, or what ``find_files`` found), re-plan the weeks they change, run the exports.
+
+    Bad files are reported in the results, never raised; ``on_result`` hears of each file as it is done.
+    """
+    sources: list[Source | ImportResult] = []
+    for item in inputs:
+        if isinstance(item, (Source, ImportResult)):
+            sources.append(item)
+        else:
+            sources.extend(find_files([item]))
+    results = import_sources(library, sources, workers=workers, on_result=on_result)
+    new_runs = [run_id for r in results if r.status == "imported" for run_id in r.run_ids]
+    changed = replan(library, new_runs, logged=any(r.logged_session for r in results))
+    return Ingested(results, changed)
+
+
+def log_entry(
+    library: Library,
+    kind: str,
+    day: date | None = None,
+    *,
+    side: str | None = None,
+    value: float | None = None,
+    note: str = "",
+) -> tuple[LogEntry, list[str]]:
+    """Record pain, soreness, a knee-to-wall test or a session (``day``: default today, local time), re-plan
+    and run the exports. Returns the entry and the weeks whose plan changed."""
+    when = day or datetime.now(library.settings.tz).date()
+    entry = library.add_log(when, kind, side=side, value=value, note=note)
+    if entry is None:  # only entries read from files are ever recorded once; a manual one always is
+        raise RuntimeError("the log entry was not recorded")
+    return entry, replan(library, [], logged=True)
+
+
+# ----------------------------------------------------------------------------------------------- plans
+
+
+def _inputs(library: Library, week: str) -> tuple[list[Run], list[LogEntry]]:
+    """Everything the library held before ``week``'s Monday, local time; each activity once."""
+    monday = week_start(week)
+    cutoff = datetime.combine(monday, time(0), library.settings.tz)
+    return distinct_runs(library.runs(end_utc=cutoff)), library.logs(before=monday)
+
+
+def _keep(library: Library, plan: Plan) -> bool:
+    """Store the plan; announce it and return True when it differs from the stored one."""
+    digest = hashlib.sha256(json.dumps(plan.to_dict(), sort_keys=True).encode()).hexdigest()
+    changed = library.store_plan(plan, digest)
+    if changed:
+        pm.hook.week_planned(plan=plan)
+    return changed
+
+
+def this_week(library: Library) -> str:
+    """The current ISO week in the athlete's time zone."""
+    return current_week(library.settings.tz)
+
+
+def plan_week(library: Library, week: str | None = None) -> Plan:
+    """The plan of ``week`` (default: this week) from everything the library held before its Monday."""
+    week = week or this_week(library)
+    plan = build_plan(week, *_inputs(library, week), library.settings, get_rules())
+    _keep(library, plan)
+    return plan
+
+
+def replan(library: Library, new_run_ids: Sequence[str], *, logged: bool = False) -> list[str]:
+    """Re-plan the weeks new runs (or new log entries) change and run the configured exports.
+
+    Those are the weeks after the earliest new run, among the weeks already planned, plus this week and next;
+    they are planned in one walk of the history. Returns the weeks whose plan changed.
+    """
+    if not new_run_ids and not logged:
+        return []
+    settings = library.settings
+    now = this_week(library)
+    candidates = {now, shift_week(now, 1)}
+    if new_run_ids:
+        earliest = min(library.get_run(run_id).start_utc for run_id in new_run_ids)
+        first_affected = shift_week(iso_week(earliest.astimezone(settings.tz).date()), 1)
+        candidates = {w for w in candidates if w >= first_affected}
+        candidates |= {week for week, *_ in library.stage_history() if week >= first_affected}
+    if not candidates:
+        return []
+    weeks = sorted(candidates, key=week_start)
+    plans = build_plans(weeks, *_inputs(library, weeks[-1]), settings, get_rules())
+    changed = [plan.week for plan in plans if _keep(library, plan)]
+    if changed:
+        run_auto_exports(library)
+    return changed
+
+
+# ----------------------------------------------------------------------------------------------- exports
+
+
+def export_weeks(library: Library, format_name: str, weeks: Sequence[str]) -> bytes:
+    """Plans of ``weeks`` written by the exporter ``format_name``; its memory persists in the library."""
+    exporter = get_exporter(format_name)
+    plans = [plan_week(library, week) for week in weeks]
+    context = ExportContext(settings=library.settings, memory=library.memory(exporter.name))
+    data = exporter.write(plans, context)
+    library.save_memory(exporter.name, context.memory)
+    return data
+
+
+def weeks_from(first: str, count: int) -> list[str]:
+    """``count`` consecutive ISO weeks starting with ``first``."""
+    return [shift_week(first, i) for i in range(count)]
+
+
+def run_auto_exports(library: Library) -> list[Path]:
+    """The exports the settings name, for this week and the following ones."""
+    written = []
+    now = this_week(library)
+    for auto in library.settings.exports:
+        write_atomically(auto.path, export_weeks(library, auto.format, weeks_from(now, max(auto.weeks, 1))))
+        written.append(auto.path)
+    return written
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one step, so a calendar app never reads half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+
+def report_page(library: Library, weeks: int, *, today: date | None = None) -> str:
+    """The HTML report of the ``weeks`` ISO weeks ending with the one holding ``today`` (default: today)."""
+    tz = library.settings.tz
+    today = today or datetime.now(tz).date()
+    runs = distinct_runs(library.runs())  # a run imported as FIT and GPX counts once
+    plan = plan_week(library, iso_week(monday_of(today)))
+    return render_report(runs, plan, weeks=weeks, today=today, tz=tz, logs=library.logs())

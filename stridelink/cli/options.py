@@ -1,0 +1,37 @@
+"""Options and output helpers shared by the commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from stridelink.weeks import week_start
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(fn: F) -> F:
+    """``--json``: print JSON for scripts (the command gets ``as_json``)."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(fn)  # type: ignore[return-value]
+
+
+def echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _check_week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        week_start(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO week such as 2026-W49") from None
+    return value
+
+
+def week_option(help: str = "ISO week (default: this week).") -> Callable[[F], F]:
+    """``--week YYYY-Www``, checked to be an ISO week."""
+    return click.option("--week", metavar="YYYY-Www", callback=_check_week, help=help)

@@ -1,0 +1,180 @@
+"""The plan: ``stridelink plan``, ``stridelink export`` and ``stridelink log ...``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from stridelink import app
+from stridelink.cli.options import echo_json, json_option, week_option
+from stridelink.models import Plan
+from stridelink.store.library import Library
+from stridelink.weeks import week_start
+
+
+def echo_plan(plan: Plan) -> None:
+    """A week's plan as text: stage, adjustments and why, the sessions day by day, notes."""
+    monday = week_start(plan.week)
+    sunday = monday + timedelta(days=6)
+    click.secho(
+        f"Week {plan.week} ({monday:%a %d %b} to {sunday:%a %d %b}): stage {plan.stage.number}, {plan.stage.name}",
+        bold=True,
+    )
+    if plan.adjustments:
+        click.echo("\nThis week's adjustments")
+        for adj in plan.adjustments:
+            click.echo(f"  [{adj.kind}] {adj.summary}")
+            click.echo(f"      why: {adj.reason}")
+            if adj.run_ids:
+                click.echo(f"      runs: {', '.join(adj.run_ids)}")
+    else:
+        click.echo("\nNo adjustments this week: the programme continues as planned.")
+    click.echo("\nSessions")
+    for session in plan.sessions:
+        click.echo(f"  {session.date:%a %d %b}  {session.title} ({session.duration_min} min; {', '.join(session.focus)})")
+        for exercise in session.exercises:
+            click.echo(f"      - {exercise.name}: {exercise.dose}")
+        if session.why:
+            click.echo(f"      why: {session.why}")
+    if plan.notes:
+        click.echo("\nNotes")
+        for note in plan.notes:
+            click.echo(f"  - {note}")
+
+
+@click.command()
+@week_option()
+@json_option
+def plan(week: str | None, as_json: bool) -> None:
+    """Show the ankle programme of a week, day by day, and why it is adjusted.
+
+    The plan for week W is built from every run that started before W's Monday (local time) and what you
+    logged. Example: stridelink plan --week 2026-W49 --json
+    """
+    with Library.open() as library:
+        the_plan = app.plan_week(library, week)
+    if as_json:
+        echo_json(the_plan.to_dict())
+    else:
+        echo_plan(the_plan)
+
+
+@click.command()
+@click.argument("format_name", metavar="FORMAT")
+@week_option()
+@click.option("--weeks", type=click.IntRange(1, 52), default=1, show_default=True, help="How many weeks from --week.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+def export(format_name: str, week: str | None, weeks: int, output: Path | None) -> None:
+    """Write the plan through an exporter: ics, csv, json, markdown or a plugin's format.
+
+    Exporting the same week again keeps calendar UIDs, so calendar apps update events instead of duplicating them.
+
+    \b
+    Examples:
+      stridelink export ics -o ~/Sync/ankle-plan.ics --weeks 2
+      stridelink export markdown
+    """
+    with Library.open() as library:
+        first = week or app.this_week(library)
+        data = app.export_weeks(library, format_name, app.weeks_from(first, weeks))
+    if output is None:
+        stdout = sys.stdout.buffer
+        if stdout.isatty() and b"\0" in data:
+            raise click.UsageError(f"{format_name} writes a binary file: add -o FILE")
+        stdout.write(data)
+        stdout.flush()
+    else:
+        app.write_atomically(output, data)
+        click.echo(f"wrote {output}", err=True)
+
+
+@click.group()
+def log() -> None:
+    """Log pain or soreness, a knee-to-wall test, or an ankle session done.
+
+    \b
+    Examples:
+      stridelink log pain 4 --side left        # pain means back off: the plan regresses
+      stridelink log knee-to-wall --left 11.5 --right 9
+      stridelink log session --minutes 20
+      stridelink log list
+    """
+
+
+DAY = click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: today).")
+SIDE = click.option("--side", type=click.Choice(["left", "right", "both"]), default="both", show_default=True)
+
+
+def _log(kind: str, day: datetime | None, *, side: str | None = None, value: float | None = None,
+         note: str = "") -> None:
+    with Library.open() as library:
+        entry, _ = app.log_entry(library, kind, day.date() if day else None, side=side, value=value, note=note)
+    click.echo(f"logged {kind} on {entry.day.isoformat()} (entry {entry.entry_id})")
+
+
+@log.command()
+@click.argument("level", type=click.IntRange(0, 10))
+@SIDE
+@DAY
+@click.option("--note", default="", help="Anything worth remembering.")
+def pain(level: int, side: str, day: datetime | None, note: str) -> None:
+    """Log ankle pain, 0-10. From 3 the plan drops to foundations without hops; if pain persists, stop and
+    seek advice from a qualified professional."""
+    _log("pain", day, side=side, value=float(level), note=note)
+
+
+@log.command()
+@click.argument("level", type=click.IntRange(0, 10))
+@SIDE
+@DAY
+@click.option("--note", default="")
+def soreness(level: int, side: str, day: datetime | None, note: str) -> None:
+    """Log calf or ankle soreness, 0-10."""
+    _log("soreness", day, side=side, value=float(level), note=note)
+
+
+@log.command(name="knee-to-wall")
+@click.option("--left", type=click.FloatRange(0, 30), help="Left foot: toe-to-wall distance in cm.")
+@click.option("--right", type=click.FloatRange(0, 30), help="Right foot: toe-to-wall distance in cm.")
+@DAY
+def knee_to_wall(left: float | None, right: float | None, day: datetime | None) -> None:
+    """Log a knee-to-wall dorsiflexion test: the farthest toe-to-wall distance (cm) with the knee touching."""
+    if left is None and right is None:
+        raise click.UsageError("give --left and/or --right in cm")
+    for side, value in (("left", left), ("right", right)):
+        if value is not None:
+            _log("knee_to_wall", day, side=side, value=value)
+
+
+@log.command()
+@click.option("--minutes", type=click.IntRange(1, 240), default=20, show_default=True)
+@DAY
+@click.option("--note", default="")
+def session(minutes: int, day: datetime | None, note: str) -> None:
+    """Log an ankle session done (watch strength and mobility activities count by themselves)."""
+    _log("session", day, value=float(minutes), note=note)
+
+
+@log.command(name="list")
+@json_option
+def list_logs(as_json: bool) -> None:
+    """List what was logged."""
+    with Library.open() as library:
+        entries = library.logs()
+    rows = [
+        {"entry_id": e.entry_id, "day": e.day.isoformat(), "kind": e.kind, "side": e.side, "value": e.value,
+         "note": e.note, "source": e.source}
+        for e in entries
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        side = f" ({row['side']})" if row["side"] else ""
+        click.echo(f"{row['day']}  {row['kind']}{side}: {row['value']}  {row['note']}")
+
+
+COMMANDS = (plan, export, log)
