@@ -98,3 +98,30 @@ def test_on_distance_grid_interpolates_and_merges_stops() -> None:
     grid = elevation.on_distance_grid(distance, values, 5.0)
     # the stop at 2 m counts once (mean 2.0); points at 0, 5 and 10 m
     assert grid.tolist() == pytest.approx([0.0, 5.0, 10.0])
+
+
+def test_placeholder_altitudes_are_masked() -> None:
+    t = np.arange(12.0)
+    at_start = elevation.plausible_altitude(np.array([-500.0, *np.linspace(285, 300, 11)]), t)
+    assert np.isnan(at_start[0]) and np.isfinite(at_start[1:]).all()
+    zeros = elevation.plausible_altitude(np.array([0.0, 0.0, 0.0, *np.linspace(510, 520, 9)]), t)
+    assert np.isnan(zeros[:3]).all() and np.isfinite(zeros[3:]).all()
+    stray = elevation.plausible_altitude(np.array([*np.linspace(285, 300, 11), 1011.0]), t)
+    assert np.isnan(stray[-1]) and np.isfinite(stray[:-1]).all()
+
+
+def test_real_altitude_near_sea_level_and_a_steady_big_climb_stay() -> None:
+    t = np.arange(10.0)
+    coast = np.array([2.0, 1.0, 0.0, 0.0, 1.0, 3.0, 5.0, 4.0, 3.0, 2.0])
+    np.testing.assert_array_equal(elevation.plausible_altitude(coast, t), coast)
+    climb = np.linspace(500.0, 2000.0, 3000)  # 1,500 m at 0.5 m/s
+    np.testing.assert_array_equal(elevation.plausible_altitude(climb, np.arange(3000.0)), climb)
+
+
+def test_a_minus_500_placeholder_adds_no_climb() -> None:
+    t = np.arange(600.0)
+    altitude = 285.0 + 15.0 * (0.5 - 0.5 * np.cos(t / 600.0 * 2 * np.pi))  # 285 -> 300 -> 285
+    altitude[0] = -500.0
+    summary = elevation.summarise(t, 3.0 * t, altitude, "barometric")
+    assert summary.gain_m == pytest.approx(15.0, abs=1.0)
+    assert summary.loss_m == pytest.approx(15.0, abs=1.0)

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, needs_corpus
+from stridelink.importer import analyse
 from tests.fuzzcheck import LONG, Outcome, check, report
 
 pytestmark = needs_corpus
@@ -398,6 +399,7 @@ def test_arbitrary_messages_behind_a_valid_header(body: bytes) -> None:
 
 
 @settings(max_examples=HYPOTHESIS_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example("python-fitparse/Activity.fit", [(0.26953125, b"\0" * 6)], True)  # the clock jumps to 2123
 @given(
     st.sampled_from(BASES + ("synthetic",)),
     st.lists(
@@ -413,6 +415,17 @@ def test_hypothesis_mutations(name: str, patches: list[tuple[float, bytes]], fix
         at = int(where * len(out))
         out[at : at + len(patch)] = patch
     check(with_crc(out) if fix_crc else bytes(out), name.replace("/", "_"), "hypothesis mutations")
+
+
+def test_a_record_whose_clock_jumps_a_century_is_cut_back_to_the_session() -> None:
+    out = bytearray(base("python-fitparse/Activity.fit"))
+    at = int(0.26953125 * len(out))
+    out[at : at + 6] = b"\0" * 6  # a damaged record: its timestamp reads 2123
+    analysis = analyse(with_crc(out), "Activity.fit")
+    assert analysis.status == "ok"
+    ((activity, signals),) = analysis.activities
+    assert signals is not None and signals.duration_s is not None
+    assert signals.duration_s <= activity.device_totals["elapsed_time_s"] * 1.02 + 60
 
 
 if __name__ == "__main__":  # python -m tests.test_fuzz_fit: the figures for docs/reliability.md

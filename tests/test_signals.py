@@ -56,15 +56,33 @@ def test_totals_of_a_steady_run() -> None:
     assert s.elevation_gain_m is None and s.hill_session is None
 
 
-def test_a_standing_stop_is_not_moving_time() -> None:
+def test_a_standing_stop_with_the_timer_running_is_timer_time_but_not_in_the_means() -> None:
     t = np.arange(660, dtype=float)
-    speed = np.where((t >= 300) & (t < 360), 0.0, 3.0)
+    standing = (t >= 300) & (t < 360)
+    speed = np.where(standing, 0.0, 3.0)
     distance = np.concatenate(([0.0], np.cumsum(speed[1:])))
-    s = compute_signals(activity(t, {col.SPEED: speed, col.DISTANCE: distance}))
+    cadence = np.where(standing, 0.0, 170.0)
+    s = compute_signals(activity(t, {col.SPEED: speed, col.DISTANCE: distance, col.CADENCE: cadence}))
     assert s.duration_s == 659.0
-    # samples 1..299 and 360..659 each close one moving second; sample 0 closes none
-    assert s.moving_time_s == 599.0
-    assert s.speed_mps == pytest.approx(distance[-1] / 599.0)
+    assert s.moving_time_s == 659.0  # the watch wrote every second: its timer ran, as a watch's timer time does
+    assert s.speed_mps == pytest.approx(distance[-1] / 659.0, abs=1e-3)  # the device's own average speed: distance / timer
+    assert s.cadence_spm == 170.0  # the standing minute is not in the means
+
+
+def test_moving_time_follows_the_device_timer_where_the_file_has_one() -> None:
+    # a watch that writes a record every 30 s while standing, its timer running (no pause), then a real pause
+    t = np.concatenate((np.arange(301.0), 300.0 + 30.0 * np.arange(1, 11), 800.0 + np.arange(301.0)))
+    distance = np.concatenate((np.arange(301.0) * 3.0, np.full(10, 900.0), 900.0 + np.arange(301.0) * 3.0))
+    samples = {col.DISTANCE: distance, col.SPEED: np.full(len(t), 3.0)}
+    # the timer ran 900 s of the 1100: the 200 s silence was the pause, the 30 s silences were not
+    with_timer = compute_signals(activity(t, samples, device_totals={"timer_time_s": 900.0}))
+    assert with_timer.moving_time_s == 900.0
+    assert with_timer.speed_mps == pytest.approx(2.0)
+    # without the device's figure every still silence is a pause
+    assert compute_signals(activity(t, samples)).moving_time_s == 600.0
+    # a watch that never paused: the silences were standing with the timer running
+    never = compute_signals(activity(t, samples, device_totals={"timer_time_s": 1100.0}))
+    assert never.moving_time_s == 1100.0
 
 
 def test_an_auto_pause_gap_is_not_moving_time_but_sparse_recording_is() -> None:
@@ -91,7 +109,7 @@ def test_zero_cadence_is_not_moving_even_when_gps_speed_drifts() -> None:
     assert not mask[standing].any()
     assert mask[~standing].all()
     signals = compute_signals(s)
-    assert signals.moving_time_s == 800.0
+    assert signals.moving_time_s == 900.0  # timer time: the watch recorded throughout
     assert signals.cadence_spm == 172.0
 
 
@@ -156,7 +174,7 @@ def test_drift_thirds_are_of_moving_time() -> None:
     speed = np.where(stop, 0.0, 3.0)
     cadence = np.where(t <= 300, 170.0, np.where(t > 1200, 161.5, 165.0))
     s = compute_signals(activity(t, {col.SPEED: speed, col.CADENCE: np.where(stop, 0.0, cadence)}))
-    assert s.moving_time_s == 900.0
+    assert s.moving_time_s == 1500.0  # the timer ran through the stop; the thirds are of moving samples
     assert s.cadence_drift_pct == pytest.approx(-5.0, abs=0.05)
 
 

@@ -2,7 +2,8 @@
 
 Decoding is the fast numpy decoder's job where it accepts the file, fitparse's otherwise (the reference).
 This module only normalises: units (running cadence in FIT is strides/min), developer fields (Stryd and other
-Connect IQ apps) where the native field is missing, multisport legs, relative and non-monotonic timestamps.
+Connect IQ apps) for a metric the watch itself did not record, multisport legs, relative and non-monotonic
+timestamps, and clock jumps (checked against the sessions' own elapsed time).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from stridelink.readers.fitmessages import FIT_EPOCH_S, FastPathDeclined, FitMes
 FOOT_SPORTS = {"running", "walking", "hiking"}
 TRAINING = {("training", "strength_training"), ("training", "flexibility_training"), ("training", "yoga")}
 RELATIVE_LIMIT = 0x10000000  # timestamps below this count seconds from device power-on
+CLOCK_SLACK = 1.02  # records may span the sessions' elapsed time by this factor (rounding, a closing record)
+CLOCK_SLACK_S = 60.0  # ... plus this
+MIN_JUMP_S = 300.0  # a shorter silence is never taken for a clock jump
+MAX_SILENCE_S = 86400.0  # without a session to check against, a longer silence in one recording is a clock jump
 SEMICIRCLE_DEG = 180.0 / 2**31
 # Phone apps record GPS altitude; watches with a barometer are the rule otherwise.
 GPS_ALTITUDE_MAKERS = {"strava", "development", "zwift", "runtastic", "nike", "strava_app"}
@@ -91,6 +96,7 @@ def activities_from_messages(msgs: FitMessages) -> list[Activity]:
         _raise_not_foot(sessions, msgs)
     timestamps = _absolute_timestamps(msgs, offset)
     keep = _monotonic(timestamps)
+    timestamps = _without_clock_jumps(timestamps, keep, sessions if msgs.sessions else [])
     frame = _samples(msgs, timestamps, keep)
     activities = []
     for session in foot:
@@ -188,6 +194,43 @@ def _monotonic(ts: np.ndarray) -> np.ndarray:
     return ~np.isnan(ts) & (filled > previous_max)
 
 
+def _without_clock_jumps(ts: np.ndarray, keep: np.ndarray, sessions: list[dict[str, Any]]) -> np.ndarray:
+    """Record times with forward clock jumps cut out at the gap where they happened.
+
+    A watch whose clock jumps forward (a GPS time fix, a damaged record) leaves a silence of days or years between
+    two records. The sessions' own elapsed times say how long the recording really was: while the records span
+    more than that (beyond a 2 % + 60 s slack), the largest silence (of 5 minutes or more) is shortened by the
+    excess, down to the file's usual recording interval, and every later record moves back with it. Genuine
+    pauses are part of the elapsed time, so they stay. Without a session, a silence longer than a day is cut.
+    """
+    t = ts[keep]
+    if t.size < 2:
+        return ts
+    steps = np.diff(t)
+    typical = max(float(np.median(steps)), 1.0)
+    elapsed = [_number(s, "total_elapsed_time") for s in sessions]
+    known = [e for e in elapsed if e is not None and e > 0]
+    if known and len(known) == len(sessions):
+        expected = float(sum(known))
+        excess = float(t[-1] - t[0]) - expected
+        if excess <= expected * (CLOCK_SLACK - 1.0) + CLOCK_SLACK_S:
+            return ts
+        for i in np.argsort(steps)[::-1]:
+            if excess <= 0 or steps[i] < MIN_JUMP_S:
+                break
+            cut = min(float(steps[i]) - typical, excess)
+            steps[i] -= cut
+            excess -= cut
+    else:
+        long = steps > MAX_SILENCE_S
+        if not long.any():
+            return ts
+        steps[long] = typical
+    out = ts.copy()
+    out[keep] = t[0] + np.concatenate(([0.0], np.cumsum(steps)))
+    return out
+
+
 def _samples(msgs: FitMessages, ts: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
     records = msgs.records
     data: dict[str, Any] = {col.TIMESTAMP: pd.to_datetime(FIT_EPOCH_S + ts[keep], unit="s", utc=True)}
@@ -218,7 +261,11 @@ def _samples(msgs: FitMessages, ts: np.ndarray, keep: np.ndarray) -> pd.DataFram
 
 
 def _developer_fields(msgs: FitMessages, keep: np.ndarray, data: dict[str, Any]) -> None:
-    """Connect IQ fields fill canonical columns the native fields left empty, units converted."""
+    """Connect IQ fields (a Stryd foot pod, ...) fill a canonical column only when the watch recorded no value
+    of that metric at all, units converted: one source per column, never two mixed sample by sample (a foot
+    pod's ground time is not the watch's stance time; filling the watch's gaps with it skews the mean and drift).
+    """
+    native_metrics = {column for column, values in data.items() if column != col.TIMESTAMP and _recorded(values)}
     for key, values in msgs.records.items():
         if not key.startswith("dev:"):
             continue
@@ -230,12 +277,17 @@ def _developer_fields(msgs: FitMessages, keep: np.ndarray, data: dict[str, Any])
         factor = factors.get(units)
         if factor is None:
             continue
+        if column in native_metrics:
+            continue
         converted = values[keep] * factor
-        native = data.get(column)
-        if native is None or np.isnan(native).all():
-            data[column] = converted
-        else:
-            data[column] = np.where(np.isnan(native), converted, native)
+        filled = data.get(column)
+        data[column] = converted if filled is None else np.where(np.isnan(filled), converted, filled)
+
+
+def _recorded(values: Any) -> bool:
+    """Whether a record column holds any real value (the watch writes 0 for "no value" in running dynamics)."""
+    array = np.asarray(values, dtype=np.float64)
+    return bool((np.isfinite(array) & (array != 0)).any())
 
 
 def _leg(frame: pd.DataFrame, session: Mapping[str, Any]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from stridelink.signals import elevation
 from stridelink.signals import terrain
 from stridelink.models import Activity, Signals
 
-METHOD_VERSION = 1
+METHOD_VERSION = 2  # 2: moving time is timer time; placeholder altitudes and clock jumps removed
 
 MOVING_SPEED_MPS = 0.5  # slower than this is standing or shuffling, not moving
 MAX_FOOT_SPEED_MPS = 12.5  # faster than any sprinter: a larger distance step is a sensor or GPS glitch
@@ -135,6 +135,40 @@ def _moving(samples: pd.DataFrame, dt: np.ndarray, distance: np.ndarray | None) 
     return moving & ~gap
 
 
+def pauses(
+    dt: np.ndarray, distance: np.ndarray | None, device_timer_s: float | None = None
+) -> np.ndarray:
+    """The seconds of each interval the timer was stopped (0 where it ran), so that ``span - pauses.sum()`` is
+    the timer time.
+
+    Candidates are silences longer than 10 s; one over which the distance did not advance at 0.5 m/s is a
+    pause (auto-pause and a stopped timer write nothing). Where the device reports its own timer time, that is
+    the check: the pauses must add up to the elapsed time the timer did not count, so silences are taken as
+    pauses, still ones first and longest first, only while they bring the sum closer to it (a watch that records
+    sparsely while standing, timer running, has long silences and no pause at all).
+    """
+    out = np.zeros(len(dt))
+    if len(dt) < 2:
+        return out
+    silent = np.flatnonzero(dt > MAX_GAP_S)
+    if silent.size == 0:
+        return out
+    still = np.ones(silent.size, dtype=bool)
+    if distance is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            still = ~(_increments(distance)[silent] / dt[silent] >= MOVING_SPEED_MPS)
+    length = dt[silent]
+    if device_timer_s is None or not np.isfinite(device_timer_s) or device_timer_s <= 0:
+        out[silent[still]] = length[still]
+        return out
+    remaining = float(dt.sum()) - device_timer_s
+    for k in np.lexsort((-length, ~still)):  # still silences first, the longest first
+        if length[k] < 2.0 * remaining:  # taking it brings the sum closer to the device's
+            out[silent[k]] = length[k]
+            remaining -= length[k]
+    return out
+
+
 def _plausible(values: np.ndarray, column: str, sport: str) -> np.ndarray:
     low, high = PLAUSIBLE[column]
     if column == col.CADENCE and sport in WALKING_SPORTS:
@@ -180,7 +214,8 @@ def compute_signals(activity: Activity) -> Signals:
     moving = _moving(samples, dt, distance)
 
     moving_dt = np.where(moving, dt, 0.0)
-    moving_time = float(moving_dt.sum())
+    stopped = pauses(dt, distance, activity.device_totals.get("timer_time_s"))
+    timer_time = float(dt.sum() - stopped.sum())
     typical = float(np.median(dt[1:])) if len(dt) > 1 else 1.0
     weights = dt.copy()
     if len(weights):
@@ -209,8 +244,8 @@ def compute_signals(activity: Activity) -> Signals:
 
     distance_m = float(distance[-1]) if distance is not None else None
     speed = None
-    if distance is not None and moving_time > 0:
-        speed = float(np.where(moving, _increments(distance), 0.0).sum()) / moving_time
+    if distance is not None and timer_time > 0:
+        speed = float(np.where(stopped > 0, 0.0, _increments(distance)).sum()) / timer_time
 
     altitude = _column(samples, col.ALTITUDE)
     elev = elevation.summarise(
@@ -243,7 +278,7 @@ def compute_signals(activity: Activity) -> Signals:
         activity.sub_sport,
         has_position=has_position,
         distance_m=distance_m,
-        moving_time_s=moving_time,
+        moving_time_s=timer_time,
         track=track,
         terrain_score=score,
     )
@@ -252,7 +287,7 @@ def compute_signals(activity: Activity) -> Signals:
         method_version=METHOD_VERSION,
         distance_m=_rounded(distance_m, 1),
         duration_s=_rounded(float(t[-1]), 1),
-        moving_time_s=_rounded(moving_time, 1),
+        moving_time_s=_rounded(timer_time, 1),
         cadence_spm=_rounded(means[col.CADENCE], 1),
         gct_ms=_rounded(means[col.GCT], 1),
         gct_balance_left_pct=_rounded(means[col.GCT_BALANCE], 2),

@@ -8,6 +8,9 @@
   median for barometric data, the GPS smoothing otherwise), differenced every 25 m.
 - **Climbs** are the same hysteresis swings on the gridded profile, with their rise, length and duration; the
   hill-session rule (stridelink.signals.terrain) judges them.
+- **Placeholders** go first (``plausible_altitude``): values no place on land has (-500 is a common "no value"),
+  0.0 written where the rest of the route is well above sea level, and stretches that sit after a sudden step
+  far outside the rest of the route's range.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ MAX_GRADE_PCT = 60.0  # steeper over 25 m is a data spike, not a path
 MIN_GRADE_SEGMENTS = 8  # 200 m of route
 SPIKE_WINDOW = 7  # samples
 SPIKE_M = 5.0  # a barometric sample this far from its neighbours' median is a glitch, not terrain
+LOWEST_M, HIGHEST_M = -450.0, 9000.0  # the Dead Sea shore, above Everest: anything outside is a placeholder
+ZERO_PLACEHOLDER_M = 20.0  # exact 0.0 on a route whose other altitudes are this far from sea level: no value
+STEP_M = 50.0  # an altitude step larger than this plus ...
+MAX_CLIMB_RATE_MPS = 2.0  # ... this vertical speed over the time between the samples is no path's
+STRAY_MARGIN_M = 100.0  # a stretch after such a step this far outside the rest of the route's range is a placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +229,38 @@ def swings(
     )
 
 
+def plausible_altitude(altitude_m: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """The altitude with placeholders set to NaN (module notes): out-of-range values, 0.0 on a route well above
+    sea level, and stretches a sudden step puts far outside the range of the route's longest steady stretch."""
+    alt = np.where((altitude_m < LOWEST_M) | (altitude_m > HIGHEST_M), np.nan, altitude_m)
+    nonzero = np.isfinite(alt) & (alt != 0)
+    if nonzero.any() and (alt == 0).any() and abs(float(np.median(alt[nonzero]))) > ZERO_PLACEHOLDER_M:
+        alt[alt == 0] = np.nan
+    idx = np.flatnonzero(np.isfinite(alt))
+    if idx.size < 2:
+        return alt
+    values = alt[idx]
+    seconds = np.diff(time_s[idx]) if len(time_s) == len(alt) else np.ones(idx.size - 1)
+    steps = np.abs(np.diff(values)) > STEP_M + MAX_CLIMB_RATE_MPS * np.maximum(seconds, 0.0)
+    if not steps.any():
+        return alt
+    stretch = np.concatenate(([0], np.cumsum(steps)))
+    reference = values[stretch == np.argmax(np.bincount(stretch))]
+    low, high = float(reference.min()), float(reference.max())
+    margin = max(STRAY_MARGIN_M, high - low)
+    for k in np.unique(stretch):
+        middle = float(np.median(values[stretch == k]))
+        if middle < low - margin or middle > high + margin:
+            alt[idx[stretch == k]] = np.nan
+    return alt
+
+
 def summarise(
     time_s: np.ndarray, distance_m: np.ndarray | None, altitude_m: np.ndarray | None, source: str | None
 ) -> ElevationSummary:
-    """Gain, loss, grade spread and climbs; empty when the run has no altitude."""
+    """Gain, loss, grade spread and climbs; empty when the run has no altitude (placeholders masked first)."""
+    if altitude_m is not None:
+        altitude_m = plausible_altitude(altitude_m, time_s)
     if altitude_m is None or source is None or np.isfinite(altitude_m).sum() < 2:
         return ElevationSummary()
     source = "gps" if source == "gps" else "barometric"
