@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-SAMPLE_RUNS = Path(__file__).resolve().parents[1] / "sample_runs"
+ROOT = Path(__file__).resolve().parents[1]  # the project
+SHARED = ROOT.parent / "shared"  # reference material next to the checkout, never copied into it
+CORPUS = SHARED / "corpus"  # real activity files from many watches, with MANIFEST.csv
+SAMPLE_RUNS = ROOT / "sample_runs"
 
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not next to this checkout")
 

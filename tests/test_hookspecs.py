@@ -6,7 +6,6 @@ import inspect
 import re
 import types
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import click
 import pluggy
@@ -30,8 +29,9 @@ from stridelink.models import (
     Signals,
     Stage,
 )
+from tests.conftest import ROOT
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
+DOCS = ROOT / "docs" / "plugins.md"
 HOOKS = {name: fn for name, fn in vars(hookspecs).items() if hasattr(fn, "stridelink_spec")}
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
 from stridelink.plugins import get_exporter, get_exporters
+from tests.conftest import ROOT
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+PLUGINS = ROOT / "plugins"
 PUBLIC = {
     "stridelink",
     "stridelink.columns",

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from garmin_fit_sdk import profile
 
 from stridelink.errors import SettingsError
 from stridelink.plan.programme import FOCUSES, load_programme, parse_programme
+from tests.conftest import ROOT, SHARED
 
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "ankle-mobility-progressions.txt"
-PACKAGED = Path(__file__).resolve().parents[1] / "stridelink" / "data" / "programme.toml"
+SEED = SHARED / "seed" / "ankle-mobility-progressions.txt"
+PACKAGED = ROOT / "stridelink" / "data" / "programme.toml"
 
 # Every drill the programme text names, in its own words.
 SEED_DRILLS = [

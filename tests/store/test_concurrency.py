@@ -9,8 +9,8 @@ import pytest
 
 from stridelink.store.integrity import check_library
 from stridelink.store.library import Library
-from tests.fuzzcheck import LONG
-from tests.test_crash_safety import make_watch_folder, start_import
+from tests.helpers.fuzz import LONG
+from tests.helpers.imports import make_watch_folder, start_import
 
 ROUNDS = 10 if LONG else 2
 

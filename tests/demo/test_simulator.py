@@ -6,7 +6,6 @@ import math
 import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from pathlib import Path
 
 import fitparse
 import gpxpy
@@ -24,9 +23,9 @@ from stridelink.demo.simulator import (
     to_fit,
     to_gpx,
 )
+from tests.conftest import SAMPLE_RUNS
 
 START = datetime(2026, 11, 16, 17, 30, tzinfo=UTC)
-SAMPLE_RUNS = Path(__file__).resolve().parents[1] / "sample_runs"
 TPX = "{http://www.garmin.com/xmlschemas/TrackPointExtension/v1}"
 
 

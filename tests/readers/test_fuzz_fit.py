@@ -2,7 +2,7 @@
 
 Mutations start from small real running files of the corpus and one synthetic file. Most mutations are followed by
 a fresh file CRC, so the damage reaches the decoders instead of stopping at the checksum. Run
-``python -m tests.test_fuzz_fit`` for the worst time and memory per kind.
+``python -m tests.readers.test_fuzz_fit`` for the worst time and memory per kind.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import CORPUS, needs_corpus
 from stridelink.importer import analyse
-from tests.fuzzcheck import LONG, Outcome, check, report
+from tests.conftest import CORPUS, needs_corpus
+from tests.helpers.fuzz import LONG, Outcome, check, report
 
 pytestmark = needs_corpus
 
@@ -428,7 +428,7 @@ def test_a_record_whose_clock_jumps_a_century_is_cut_back_to_the_session() -> No
     assert signals.duration_s <= activity.device_totals["elapsed_time_s"] * 1.02 + 60
 
 
-if __name__ == "__main__":  # python -m tests.test_fuzz_fit: the figures for docs/reliability.md
+if __name__ == "__main__":  # python -m tests.readers.test_fuzz_fit: the figures for docs/reliability.md
     import os
     import sys
 

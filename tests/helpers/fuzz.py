@@ -2,7 +2,7 @@
 
 An input ends through ``stridelink.importer.analyse`` as ``ok``, ``skipped`` or ``rejected`` with a one-line reason,
 under a hard time limit (a hang fails the test) and within a memory bound measured by tracemalloc. The outcomes are
-kept so ``python -m tests.test_fuzz_fit`` / ``tests.test_fuzz_gpx`` can print the worst time and memory by kind.
+kept so ``python -m tests.readers.test_fuzz_fit`` / ``tests.readers.test_fuzz_gpx`` can print the worst time and memory by kind.
 ``STRIDELINK_FUZZ_LONG=1`` makes the tests try many more inputs.
 """
 

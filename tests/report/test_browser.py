@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from stridelink.report.page import CHART_IDS
-from tests.test_report import render_sample
+from tests.helpers.report import render_sample
 
 WIDTH, HEIGHT = 1200, 3000
 

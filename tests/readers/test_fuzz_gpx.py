@@ -1,7 +1,7 @@
 """Hostile and damaged GPX files: every one ends as ok, skipped or rejected with a one-line reason.
 
 Mutations of corpus GPX files, generated documents, and the classic XML attacks (entity expansion, external
-entities and DTDs, deep nesting, huge attributes, a 50 MB track). Run ``python -m tests.test_fuzz_gpx`` for the
+entities and DTDs, deep nesting, huge attributes, a 50 MB track). Run ``python -m tests.readers.test_fuzz_gpx`` for the
 worst time and memory per kind.
 """
 
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, needs_corpus
-from tests.fuzzcheck import LONG, Outcome, check, report
+from tests.helpers.fuzz import LONG, Outcome, check, report
 
 pytestmark = needs_corpus
 
@@ -358,7 +358,7 @@ def test_arbitrary_bytes(data: bytes, prefix: bytes) -> None:
     check(prefix + data, "random.gpx", "hypothesis bytes")
 
 
-if __name__ == "__main__":  # python -m tests.test_fuzz_gpx: the figures for docs/reliability.md
+if __name__ == "__main__":  # python -m tests.readers.test_fuzz_gpx: the figures for docs/reliability.md
     import os
     import sys
 

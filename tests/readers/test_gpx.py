@@ -19,11 +19,8 @@ from stridelink.errors import NotARunError, UnreadableFileError
 from stridelink.models import Activity, Reader
 from stridelink.readers import gpx
 from stridelink.readers.gpx import read_gpx
+from tests.conftest import CORPUS, SAMPLE_RUNS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="the shared corpus is not next to this checkout"
-)
 GPX_FILES = sorted(CORPUS.glob("*/*.gpx")) if CORPUS.is_dir() else []
 NS = 'xmlns="http://www.topografix.com/GPX/1/1" xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1"'
 
@@ -405,7 +402,7 @@ def test_the_plugin_registers_a_gpx_reader() -> None:
 
 # --- the fast path for ordinary files agrees with the streaming parse ----------------------------------------------
 
-SAMPLE_RUNS = sorted((Path(__file__).resolve().parents[1] / "sample_runs").glob("*.gpx"))
+SAMPLE_RUNS = sorted(SAMPLE_RUNS.glob("*.gpx"))
 ORDINARY = ["runpandas/strava_export.gpx", "runpandas/run.gpx", "workoutizer/garmin_example.gpx"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import struct
-from pathlib import Path
 from typing import Any
 
 import fitparse
@@ -22,11 +21,8 @@ from stridelink.readers.fitfast import crc16, decode
 from stridelink.readers.fitmessages import FastPathDeclined, FitMessages
 from stridelink.readers.fitprofile import MESG_RECORD, enum_values, message_fields
 from stridelink.readers.fitref import decode_fitparse
+from tests.conftest import CORPUS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="the shared corpus is not next to this checkout"
-)
 
 # fitparse is slow (about 2.5 s per MB): by default compare the files up to this size plus the reference run;
 # STRIDELINK_FULL_FIT_CORPUS=1 compares every file.

@@ -7,54 +7,23 @@ final import must finish the job: each file imported exactly once over all the r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 import signal
 import subprocess
-import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from stridelink.store.integrity import check_library, repair
 from stridelink.store.library import Library
-from tests.fuzzcheck import LONG
+from tests.helpers.fuzz import LONG
+from tests.helpers.imports import make_watch_folder, start_import
 
 ROUNDS = 25 if LONG else 5
 FILES = 40
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_watch_folder(folder: Path, count: int, *, first_seed: int = 0) -> dict[str, str]:
-    """``count`` distinct, valid activity files (synthetic FIT, every fifth one GPX); returns name -> SHA-256."""
-    from stridelink.demo.simulator import KINDS, make_run, to_fit, to_gpx
-
-    folder.mkdir(parents=True, exist_ok=True)
-    made = {}
-    for i in range(first_seed, first_seed + count):
-        kind = KINDS[i % len(KINDS)]
-        start = datetime(2025, 1, 6, 6, 30, tzinfo=UTC) + timedelta(days=i)
-        run = make_run(kind, start, seed=i, duration_s=150 + 10 * (i % 7))
-        as_gpx = i % 5 == 4 and kind != "treadmill"  # GPX needs positions
-        name, data = (f"{i:03d}.gpx", to_gpx(run)) if as_gpx else (f"{i:03d}.fit", to_fit(run))
-        (folder / name).write_bytes(data)
-        made[name] = hashlib.sha256(data).hexdigest()
-    assert len(set(made.values())) == count
-    return made
-
-
-def start_import(home: Path, *inputs: Path, workers: int | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, "STRIDELINK_HOME": str(home), "STRIDELINK_LOAD_PLUGINS": "", "PYTHONPATH": str(ROOT)}
-    extra = [] if workers is None else ["--workers", str(workers)]
-    return subprocess.Popen(
-        [sys.executable, "-m", "stridelink", "import", *map(str, inputs), "--json", *extra],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,  # its own process group: the kill reaches the reading workers too
-    )  # fmt: skip
 
 
 def kill(process: subprocess.Popen[str]) -> None:

@@ -14,11 +14,8 @@ from stridelink.models import Activity, Reader
 from stridelink.readers import tcx
 from stridelink.readers.gpx import read_gpx
 from stridelink.readers.tcx import read_tcx
+from tests.conftest import CORPUS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="the shared corpus is not next to this checkout"
-)
 TCX_FILES = sorted(CORPUS.glob("*/*.tcx")) if CORPUS.is_dir() else []
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>'

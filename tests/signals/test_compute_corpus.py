@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +11,9 @@ from stridelink import columns as col
 from stridelink.models import Activity, Signals
 from stridelink.readers.fit import read_fit
 from stridelink.signals.compute import _column, _plausible, compute_signals, moving_mask
+from tests.conftest import CORPUS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not present")
+pytestmark = needs_corpus
 
 # Running FIT files whose session has averages, one running session each (or one per leg).
 SINGLE_LEG = (
