@@ -7,12 +7,13 @@ Reading and analysis run in worker processes for large batches; only the main pr
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import importlib
 import os
-import stat
-import zipfile
-import zlib
+import signal
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,16 +21,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
+from stridelink import sources as discovery
+from stridelink.errors import NotARunError, StridelinkError, TrainingSessionFile, UnreadableFileError
 from stridelink.models import Activity, Reader, Signals
 from stridelink.plugins import get_readers, pm
+from stridelink.sources import MAX_FILE_BYTES, MAX_ZIP_MEMBERS, Found, Origin, Source, close_archives
 from stridelink.store.library import DuplicateFileError, Library, PreparedRun, prepare_run
 
-MAX_FILE_BYTES = 256 * 1024 * 1024  # no watch file comes near this; larger ones are refused unread
-MAX_ZIP_MEMBERS = 20_000
-MAX_ZIP_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
+__all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_sources", "import_paths", "analyse"]
+
 PARALLEL_MIN_FILES = 16
 CHUNK_FILES = 64
+MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024  # file bytes an import holds at once (one larger file is held alone)
 SYNC_FILES = 16  # analysed files archived before one sync makes them durable and their rows are committed
 
 
@@ -52,15 +55,6 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
-class Source:
-    """A file to import: where it was found and how to get its bytes."""
-
-    path: str
-    name: str
-    load: Callable[[], bytes] = field(repr=False)
-
-
-@dataclass(frozen=True)
 class Analysis:
     status: str  # ok, skipped, rejected
     activities: tuple[tuple[Activity, Signals | None], ...] = ()
@@ -68,104 +62,31 @@ class Analysis:
     training: TrainingSessionFile | None = None
 
 
-def _read_limited(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise UnreadableFileError(f"larger than {MAX_FILE_BYTES // 2**20} MB: not an activity file")
-    return data
-
-
-def _zip_sources(path: Path, display: str, suffixes: set[str]) -> Iterator[Source | ImportResult]:
-    """Members of a zip archive, read in memory (nothing is extracted to disk)."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        yield ImportResult(display, "rejected", error=f"not a readable zip archive ({exc})")
-        return
-    with archive:
-        members = [info for info in archive.infolist() if not info.is_dir()]
-        if len(members) > MAX_ZIP_MEMBERS:
-            yield ImportResult(display, "rejected", error=f"zip archive with {len(members)} entries: too many")
-            return
-        total = 0
-        for info in members:
-            shown = f"{display}!{info.filename}"
-            suffix = Path(info.filename).suffix.lower()
-            if suffix not in suffixes and suffix != ".zip":
-                continue
-            total += info.file_size
-            if stat.S_ISLNK(info.external_attr >> 16):
-                yield ImportResult(shown, "rejected", error="a symbolic link inside the archive: not followed")
-            elif suffix == ".zip":
-                yield ImportResult(shown, "rejected", error="an archive inside an archive: unpack the outer one first")
-            elif info.flag_bits & 0x1:
-                yield ImportResult(shown, "rejected", error="encrypted archive entry")
-            elif info.file_size > MAX_FILE_BYTES or total > MAX_ZIP_TOTAL_BYTES:
-                yield ImportResult(shown, "rejected", error="unpacks to an implausible size (a zip bomb?)")
-            else:
-                yield Source(shown, info.filename, _zip_loader(path, info))
-
-
-_open_archive: dict[Path, zipfile.ZipFile] = {}  # the archive being read, kept open between its entries
-
-
-def _archive(path: Path) -> zipfile.ZipFile:
-    if path not in _open_archive:
-        for other in _open_archive.values():
-            other.close()
-        _open_archive.clear()
-        _open_archive[path] = zipfile.ZipFile(path)
-    return _open_archive[path]
-
-
-def _zip_loader(path: Path, info: zipfile.ZipInfo) -> Callable[[], bytes]:
-    def load() -> bytes:
-        try:
-            with _archive(path).open(info) as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)  # the declared size may lie: never read past the limit
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error, ValueError) as exc:
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise UnreadableFileError(f"damaged archive entry ({detail})") from None
-        if len(data) > MAX_FILE_BYTES:
-            raise UnreadableFileError("unpacks to an implausible size (a zip bomb?)")
-        return data
-
-    return load
+class LibraryWriteError(StridelinkError):
+    """The library could not be written (a full disk, a read-only folder): the import stops, nothing half-stored."""
 
 
 def find_sources(inputs: Iterable[str | Path], suffixes: set[str]) -> Iterator[Source | ImportResult]:
-    """Expand files, folders (recursively, sorted) and zip archives into sources, in a stable order."""
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    child = Path(root) / name
-                    suffix = child.suffix.lower()
-                    if suffix == ".zip":
-                        yield from _zip_sources(child, str(child), suffixes)
-                    elif suffix in suffixes and not child.is_symlink():
-                        yield Source(str(child), name, lambda p=child: _read_limited(p))
-        elif path.suffix.lower() == ".zip":
-            yield from _zip_sources(path, str(path), suffixes)
-        elif path.suffix.lower() in suffixes:
-            yield Source(str(path), path.name, lambda p=path: _read_limited(p))
-        elif path.exists():
-            known = ", ".join(sorted(suffixes))
-            yield ImportResult(str(path), "rejected", error=f"unsupported file type (stridelink reads {known}, .zip)")
-        else:
-            yield ImportResult(str(path), "rejected", error="no such file")
+    """Files, folders, archives and bulk exports as sources (see stridelink.sources); refusals as results."""
+    for item in discovery.find_sources(inputs, suffixes):
+        yield ImportResult(item.path, item.status, error=item.error) if isinstance(item, Found) else item
 
 
-def analyse(data: bytes, name: str) -> Analysis:
-    """Read one file's bytes and compute the signals of each foot activity. Never raises for a bad file."""
+def analyse(data: bytes, name: str, origin: Origin | None = None) -> Analysis:
+    """Read one file's bytes and compute the signals of each foot activity. Never raises for a bad file.
+
+    ``origin``: what an export says about the file; its type fills a sub-sport the file does not name.
+    """
     reader = get_readers().get(Path(name).suffix.lower())
     if reader is None:
         return Analysis("rejected", reason="unsupported file type")
     try:
         activities = _read(reader, data, name)
+        if origin is not None and origin.sub_sport:
+            activities = [
+                a if a.sub_sport not in (None, "generic") else dataclasses.replace(a, sub_sport=origin.sub_sport)
+                for a in activities
+            ]
     except TrainingSessionFile as exc:
         return Analysis("skipped", reason=str(exc), training=exc)
     except NotARunError as exc:
@@ -210,7 +131,7 @@ class _Outcome:
     training: tuple[datetime | None, float, str] | None = None  # start, duration, label of a training session
 
 
-def _analyse_job(job: tuple[bytes, str]) -> _Outcome:
+def _analyse_job(job: tuple[bytes, str, Origin | None]) -> _Outcome:
     """Read, analyse and encode one file (in a worker process for large batches)."""
     analysis = analyse(*job)
     training = analysis.training
@@ -235,6 +156,11 @@ def _preload() -> None:
             pass
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops the import cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def import_sources(
     library: Library,
     sources: Iterable[Source | ImportResult],
@@ -244,8 +170,12 @@ def import_sources(
 ) -> list[ImportResult]:
     """Import every source; results come back in the order the sources were found.
 
-    Files are read in chunks so a batch of years of files never sits in memory at once; while the main process
-    stores one chunk, the workers already analyse the next.
+    Memory is bounded by bytes, not files: the file bytes held at once (read, being analysed, waiting to be
+    archived) stay within MAX_BYTES_IN_FLIGHT, or one file when a single file is larger (at most MAX_FILE_BYTES).
+    While the main process stores one chunk, the workers already analyse the next.
+
+    Raises LibraryWriteError when the library cannot be written (results for the files stored before were
+    already given to ``on_result``); KeyboardInterrupt passes through once the workers are stopped.
     """
     found = list(sources)
     results: list[ImportResult] = []
@@ -258,21 +188,34 @@ def import_sources(
     count = sum(isinstance(s, Source) for s in found)
     parallel = workers if workers is not None else (min(os.cpu_count() or 1, 8) if count >= PARALLEL_MIN_FILES else 1)
     _preload()
-    executor: Executor | None = ProcessPoolExecutor(parallel) if parallel > 1 else None
+    executor: Executor | None = (
+        ProcessPoolExecutor(parallel, initializer=_ignore_interrupts) if parallel > 1 else None
+    )
     state = _State()
     try:
         previous: _Chunk | None = None
-        for start in range(0, len(found), CHUNK_FILES):
-            chunk = _start_chunk(library, found[start : start + CHUNK_FILES], executor, state)
-            if previous is not None:
-                _finish_chunk(library, previous, state, emit)
-            previous = chunk
-        if previous is not None:
-            _finish_chunk(library, previous, state, emit)
+        batch: list[Any] = []
+        for source in found:
+            size = source.size if isinstance(source, Source) else 0
+            if batch and (len(batch) >= CHUNK_FILES or _held(batch) + size > MAX_BYTES_IN_FLIGHT):
+                chunk = _submit(batch, executor)
+                if previous is not None:
+                    _finish_chunk(library, previous, state, emit)
+                previous, batch = chunk, []
+            if previous is not None and previous.held + _held(batch) + size > MAX_BYTES_IN_FLIGHT:
+                _finish_chunk(library, previous, state, emit)  # no room beside it: store it first
+                previous = None
+            batch.append(_load(library, source, state))
+        chunk = _submit(batch, executor) if batch else None
+        for pending in (previous, chunk):
+            if pending is not None:
+                _finish_chunk(library, pending, state, emit)
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+        close_archives()
     return results
+
 
 
 @dataclass
@@ -286,38 +229,56 @@ class _Chunk:
     # Each item: a finished result, ("new", source, data, sha) or ("copy", source, sha) for repeated bytes.
     items: list[Any]
     outcomes: Iterator[_Outcome]
+    held: int  # file bytes the chunk holds
 
 
-def _start_chunk(
-    library: Library, chunk: list[Source | ImportResult], executor: Executor | None, state: _State
-) -> _Chunk:
-    """Read the chunk's files and hand the new ones to the workers."""
-    ready: list[Any] = []
-    for source in chunk:
-        if isinstance(source, ImportResult):
-            ready.append(source)
-            continue
-        try:
-            data = source.load()
-        except UnreadableFileError as exc:
-            ready.append(ImportResult(source.path, "rejected", error=str(exc)))
-            continue
-        except OSError as exc:
-            ready.append(ImportResult(source.path, "rejected", error=f"cannot read the file: {exc.strerror or exc}"))
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        if sha in state.seen:
-            ready.append(("copy", source, sha))
-            continue
-        known = library.run_ids_of_file(sha)
-        if known is not None:
-            ready.append(ImportResult(source.path, "duplicate", tuple(known)))
-        else:
-            state.seen.add(sha)
-            ready.append(("new", source, data, sha))
-    jobs = [(item[2], item[1].name) for item in ready if isinstance(item, tuple) and item[0] == "new"]
-    outcomes = executor.map(_analyse_job, jobs, chunksize=2) if executor else map(_analyse_job, jobs)
-    return _Chunk(ready, iter(outcomes))
+def _held(items: list[Any]) -> int:
+    return sum(len(item[2]) for item in items if isinstance(item, tuple) and item[0] == "new")
+
+
+def _load(library: Library, source: Source | ImportResult, state: _State) -> Any:
+    """Read one source and settle what needs no analysis: unreadable, a copy met before, known to the library."""
+    if isinstance(source, ImportResult):
+        return source
+    try:
+        data = source.load()
+    except UnreadableFileError as exc:
+        return ImportResult(source.path, "rejected", error=str(exc))
+    except OSError as exc:
+        return ImportResult(source.path, "rejected", error=f"cannot read the file: {exc.strerror or exc}")
+    except MemoryError:
+        return ImportResult(source.path, "rejected", error="too large to read with the memory available")
+    sha = hashlib.sha256(data).hexdigest()
+    if sha in state.seen:
+        return ("copy", source, sha)
+    known = library.run_ids_of_file(sha)
+    if known is not None:
+        return ImportResult(source.path, "duplicate", tuple(known))
+    state.seen.add(sha)
+    return ("new", source, data, sha)
+
+
+def _submit(items: list[Any], executor: Executor | None) -> _Chunk:
+    """Hand the chunk's new files to the workers (or analyse them here, lazily, one by one)."""
+    jobs = [(item[2], item[1].name, item[1].origin) for item in items if isinstance(item, tuple) and item[0] == "new"]
+    outcomes = executor.map(_analyse_job, jobs, chunksize=1) if executor else map(_analyse_job, jobs)
+    return _Chunk(items, iter(outcomes), _held(items))
+
+
+_WRITE_ERRORS = (OSError, sqlite3.OperationalError)
+
+
+def _write_failure(exc: BaseException, stored: int) -> LibraryWriteError:
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            reason = "the disk is full"
+    else:
+        reason = "the disk is full" if "full" in str(exc) else str(exc)
+    return LibraryWriteError(
+        f"cannot write to the library ({reason}); the import stopped, {stored} file(s) of it were stored whole "
+        "and nothing was half-stored; make room and import again (stored files are then duplicates)"
+    )
 
 
 def _finish_chunk(library: Library, chunk: _Chunk, state: _State, emit: Callable[[ImportResult], None]) -> None:
@@ -325,44 +286,64 @@ def _finish_chunk(library: Library, chunk: _Chunk, state: _State, emit: Callable
 
     Originals are archived without a sync each; before the rows naming them are committed (one transaction per
     file), one sync makes a group of them durable: archive first, then commit, so a crash leaves at most an
-    orphan original, never a run without its original.
+    orphan original, never a run without its original. A write that fails (a full disk) stops the import with
+    the results of what was stored already reported.
     """
     waiting: list[tuple[Any, ImportResult | None]] = []  # items in order, with their result once known
     pending: list[tuple[int, Source, int, str, str, _Outcome]] = []  # analysed files to commit
+    stored = 0
 
-    def flush() -> None:
-        library.sync_archive([name for *_, name, _ in pending])
-        for index, source, size, sha, name, outcome in pending:
-            waiting[index] = (waiting[index][0], _commit(library, source, size, sha, name, outcome))
-        pending.clear()
+    def report_known() -> None:
         for item, result in waiting:
-            if result is None:  # a copy of bytes met earlier: the same outcome as the first
-                original = state.first[item[2]]
-                status = "duplicate" if original.status in ("imported", "duplicate") else original.status
-                result = ImportResult(item[1].path, status, original.run_ids, original.error)
+            if result is None:
+                if isinstance(item, tuple) and item[0] == "copy" and item[2] in state.first:
+                    original = state.first[item[2]]
+                    status = "duplicate" if original.status in ("imported", "duplicate") else original.status
+                    result = ImportResult(item[1].path, status, original.run_ids, original.error)
+                else:
+                    break  # not stored: nothing more is reported
             elif isinstance(item, tuple):
                 state.first[item[3]] = result
             emit(result)
         waiting.clear()
 
-    for item in chunk.items:
-        if isinstance(item, ImportResult):
-            waiting.append((item, item))
-        elif item[0] == "copy":
-            waiting.append((item, None))
-        else:
-            _, source, data, sha = item
-            outcome = next(chunk.outcomes)
-            if outcome.status == "ok":
-                suffix = Path(source.name).suffix or "." + _format(source)
-                name = library.archive_file(sha, suffix, data, sync=False)
-                pending.append((len(waiting), source, len(data), sha, name, outcome))
+    def flush() -> None:
+        nonlocal stored
+        library.sync_archive([name for *_, name, _ in pending])
+        while pending:
+            index, source, size, sha, name, outcome = pending[0]
+            waiting[index] = (waiting[index][0], _commit(library, source, size, sha, name, outcome))
+            pending.pop(0)
+            stored += 1
+        report_known()
+
+    try:
+        for item in chunk.items:
+            if isinstance(item, ImportResult):
+                waiting.append((item, item))
+            elif item[0] == "copy":
                 waiting.append((item, None))
             else:
-                waiting.append((item, _not_stored(library, source, sha, outcome)))
-        if len(pending) >= SYNC_FILES:
-            flush()
-    flush()
+                _, source, data, sha = item
+                outcome = next(chunk.outcomes)
+                if outcome.status == "ok":
+                    suffix = Path(source.name).suffix or "." + _format(source)
+                    name = library.archive_file(sha, suffix, data, sync=False)
+                    pending.append((len(waiting), source, len(data), sha, name, outcome))
+                    waiting.append((item, None))
+                else:
+                    waiting.append((item, _not_stored(library, source, sha, outcome)))
+            if len(pending) >= SYNC_FILES:
+                flush()
+        flush()
+    except _WRITE_ERRORS as exc:
+        for index, *_ in pending:  # archived but never committed: not reported as stored
+            waiting[index] = (waiting[index][0], None)
+        report_known()
+        raise _write_failure(exc, stored) from None
+    except BaseException:  # Ctrl-C: report what was stored whole, then stop
+        report_known()
+        raise
 
 
 def _format(source: Source) -> str:
@@ -382,7 +363,9 @@ def _not_stored(library: Library, source: Source, sha: str, outcome: _Outcome) -
 
 def _commit(library: Library, source: Source, size: int, sha: str, archive_name: str, outcome: _Outcome) -> ImportResult:
     try:
-        run_ids = library.insert_file(sha, Path(source.name).name, size, _format(source), archive_name, outcome.runs)
+        run_ids = library.insert_file(
+            sha, Path(source.name).name, size, _format(source), archive_name, outcome.runs, source.origin
+        )
     except DuplicateFileError as exc:  # another importer stored the same bytes a moment ago
         return ImportResult(source.path, "duplicate", tuple(exc.run_ids))
     if pm.hook.run_imported.get_hookimpls():  # a plugin listens: give it each run as the library holds it

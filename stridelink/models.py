@@ -100,6 +100,8 @@ class Run:
     manufacturer: str | None = None
     product: str | None = None
     signals: Signals | None = None
+    title: str | None = None  # the activity's name in a bulk export (Strava's activities.csv)
+    external_id: str | None = None  # its id there, e.g. "strava:1234567890"
 
     def to_dict(self, *, with_signals: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -112,6 +114,8 @@ class Run:
             "source": self.source,
             "file_name": self.file_name,
             "device": " ".join(p for p in (self.manufacturer, self.product) if p) or None,
+            "title": self.title,
+            "external_id": self.external_id,
         }
         if with_signals:
             data["signals"] = self.signals.to_dict() if self.signals else {}

@@ -6,10 +6,12 @@ further: crafted archives whose headers lie, damaged entries, and archives of th
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import stat
 import struct
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -149,27 +151,103 @@ def test_symlink_entries_are_never_followed(tmp_path: Path, workdir: Path, libra
     )
 
 
-def test_nested_archives_are_not_opened(tmp_path: Path, workdir: Path) -> None:
-    inner = tmp_path / "inner.zip"
-    with zipfile.ZipFile(inner, "w") as zf:
-        zf.write(RUN, "run.fit")
-    middle = tmp_path / "middle.zip"
-    with zipfile.ZipFile(middle, "w") as zf:
-        zf.write(inner, "inner.zip")
-        zf.write(inner, "disguised.fit")  # a zip named like an activity
-        zf.write(inner, "disguised.gpx")
-    outer = tmp_path / "outer.zip"
-    with zipfile.ZipFile(outer, "w") as zf:
-        zf.write(middle, "middle.ZIP")
-        zf.write(GPX, "track.gpx")
-    code, rows = _import(outer, middle)
+def _zip_of(path: Path, entries: dict[str, bytes | Path]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            if isinstance(data, Path):
+                zf.write(data, name)
+            else:
+                zf.writestr(name, data)
+    return path
+
+
+def test_nested_archives_are_opened_to_a_bounded_depth(tmp_path: Path, workdir: Path, library_home: Path) -> None:
+    from stridelink.sources import MAX_ARCHIVE_DEPTH
+
+    assert MAX_ARCHIVE_DEPTH == 3
+    inner = _zip_of(tmp_path / "inner.zip", {"run.fit": RUN})
+    middle = _zip_of(tmp_path / "middle.zip", {"inner.zip": inner, "disguised.fit": inner, "disguised.gpx": inner})
+    outer = _zip_of(tmp_path / "outer.zip", {"middle.ZIP": middle, "track.gpx": GPX})
+    deeper = _zip_of(tmp_path / "deeper.zip", {"outer.zip": outer})
+    before = _snapshot(tmp_path, library_home)
+    scratch = set(Path(tempfile.gettempdir()).glob("stridelink-*.zip"))
+    code, rows = _import(outer, deeper)
     entries = {row["path"]: row for row in rows}
-    assert entries[f"{outer}!middle.ZIP"]["status"] == "rejected"
+    assert entries[f"{outer}!middle.ZIP!inner.zip!run.fit"]["status"] == "imported"  # three deep: read
     assert entries[f"{outer}!track.gpx"]["status"] == "imported"
-    assert entries[f"{middle}!inner.zip"]["status"] == "rejected"
-    assert entries[f"{middle}!disguised.fit"]["status"] == "rejected"
-    assert entries[f"{middle}!disguised.gpx"]["status"] == "rejected"
-    assert code == 1 and len(rows) == 5
+    assert entries[f"{outer}!middle.ZIP!disguised.fit"]["status"] == "rejected"  # a zip named like a run
+    assert entries[f"{outer}!middle.ZIP!disguised.gpx"]["status"] == "rejected"
+    assert entries[f"{deeper}!outer.zip!track.gpx"]["status"] == "duplicate"
+    too_deep = entries[f"{deeper}!outer.zip!middle.ZIP!inner.zip"]
+    assert too_deep["status"] == "rejected" and "nested more than 3 deep" in too_deep["error"]
+    assert code == 1 and len(rows) == 8
+    assert _snapshot(tmp_path, library_home) == before  # temporary copies of inner archives are gone
+    assert set(Path(tempfile.gettempdir()).glob("stridelink-*.zip")) <= scratch
+
+
+def test_an_archive_containing_itself_ends(tmp_path: Path, workdir: Path) -> None:
+    """A zip that holds copies of itself, nested as far as it goes: bounded by depth, one line each."""
+    archive = _zip_of(tmp_path / "self.zip", {"run.fit": RUN})
+    for _ in range(6):
+        archive = _zip_of(tmp_path / f"self{_}.zip", {"self.zip": archive, "again.zip": archive})
+    code, rows = _import(archive)
+    assert code == 1
+    assert all(row["status"] in ("imported", "duplicate", "rejected") for row in rows)
+    assert len(rows) == 2 ** 3  # two copies per level, refused at the fourth level
+    assert sum(row["status"] == "rejected" for row in rows) == 2 ** 3
+
+
+def test_nested_archives_share_one_expansion_budget(tmp_path: Path, workdir: Path, monkeypatch) -> None:
+    """Many inner archives, each modest, cannot add up past the bound for the whole input."""
+    from stridelink import sources
+
+    monkeypatch.setattr(sources, "MAX_EXPANDED_BYTES", 3 * 1024 * 1024)
+    inner = _zip_of(tmp_path / "inner.zip", {f"{i}.gpx": b"\0" * 2**20 for i in range(2)})
+    outer = _zip_of(tmp_path / "outer.zip", {f"part{i}.zip": inner for i in range(4)})
+    code, rows = _import(outer)
+    refused = [row for row in rows if row["status"] == "rejected" and "implausible size" in row["error"]]
+    assert code == 1 and len(refused) >= 4  # the budget ran out partway; every entry still has its line
+
+
+def _gz(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def test_gzip_bombs_are_read_only_to_the_limit(tmp_path: Path, workdir: Path, library_home: Path) -> None:
+    """300 MB of zeros gzipped to 300 KB, as a file and inside a zip; and a trailer claiming a tiny size."""
+    zeros = gzip.compress(b"\0" * (300 * 2**20), compresslevel=1, mtime=0)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bomb.fit.gz").write_bytes(zeros)
+    (tmp_path / "in" / "liar.GPX.GZ").write_bytes(zeros[:-4] + (1000).to_bytes(4, "little"))
+    _zip_of(tmp_path / "in" / "bombs.zip", {"activities/1.fit.gz": zeros, "activities/2.tcx.gz": zeros})
+    before = _snapshot(tmp_path, library_home)
+    code, rows = _import(tmp_path / "in")
+    assert code == 1 and len(rows) == 4
+    for row in rows:
+        assert row["status"] == "rejected" and "MB" in row["error"], row
+    assert _snapshot(tmp_path, library_home) == before
+
+
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (b"", "empty"),
+        (b"\x1f\x8b\x08\x00" + b"\0" * 20, "truncated header"),
+        (b"not gzip at all", "not gzip"),
+        (None, "damaged deflate data"),
+        (None, "truncated stream"),
+    ],
+)
+def test_damaged_gzip_files_are_rejected(tmp_path: Path, workdir: Path, content: bytes | None, why: str) -> None:
+    good = _gz(RUN.read_bytes())
+    if why == "damaged deflate data":
+        content = good[:40] + b"\xff" * 64 + good[104:]
+    elif why == "truncated stream":
+        content = good[: len(good) // 2]
+    path = tmp_path / "run.fit.gz"
+    path.write_bytes(content)  # type: ignore[arg-type]
+    code, [row] = _import(path)
+    assert code == 1 and row["status"] == "rejected", why
 
 
 def test_a_bomb_whose_headers_claim_a_small_size(tmp_path: Path, workdir: Path, library_home: Path) -> None:

@@ -24,7 +24,7 @@ from stridelink.plugins import load_plugins, pm
 
 
 class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a decorator and a with-block
-    """Library errors become one-line messages with exit status 1, never tracebacks."""
+    """Library errors become one-line messages with exit status 1, Ctrl-C one line with 130; never tracebacks."""
 
     def __enter__(self) -> friendly_errors:
         return self
@@ -34,6 +34,10 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
     ) -> None:
         if isinstance(exc, StridelinkError):
             raise click.ClickException(str(exc)) from None
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C: one line and the conventional status, no traceback
+            click.echo("interrupted: what was reported above is stored whole, nothing is half-stored; "
+                       "run the command again to finish", err=True)  # fmt: skip
+            raise SystemExit(130) from None
 
 
 class StridelinkGroup(click.Group):

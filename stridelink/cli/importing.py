@@ -14,7 +14,7 @@ from stridelink.cli.options import json_option
 from stridelink.importer import ImportResult
 from stridelink.plugins import get_readers
 from stridelink.store.library import Library
-from stridelink.watch import candidates, find_device_folders, watch_folders
+from stridelink.watch import Pending, candidates, find_device_folders, watch_folders
 
 
 @click.command(name="import")
@@ -107,6 +107,12 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
         if batch.changed_weeks and not as_json:
             click.echo(f"plan updated for {', '.join(batch.changed_weeks)}")
 
+    def pending(files: list[Pending]) -> None:  # seen, not imported (yet): still being written, or gone
+        report(app.Ingested(files, []))  # type: ignore[arg-type]
+
+    def problem(message: str) -> None:
+        click.echo(f"not stored, tried again later: {message}", err=True)
+
     with Library.open() as library:
         if once:
             batch = app.ingest(library, candidates(targets, set(get_readers())))
@@ -116,7 +122,7 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
             return
         click.echo(f"watching {', '.join(map(str, targets))} (Ctrl-C to stop)", err=True)
         try:
-            watch_folders(library, targets, settle_s=settle, on_batch=report)
+            watch_folders(library, targets, settle_s=settle, on_batch=report, on_pending=pending, on_error=problem)
         except KeyboardInterrupt:
             pass
 

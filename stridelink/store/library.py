@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from stridelink.errors import UnknownRunError
 from stridelink.store.migrations import migrate
 from stridelink.models import Activity, LogEntry, Plan, Run, Signals
 from stridelink.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from stridelink.sources import Origin
 
 
 class DuplicateFileError(Exception):
@@ -270,9 +273,13 @@ class Library:
         return self.insert_file(sha256, file_name, len(data), fmt, archive_name, prepared)
 
     def insert_file(
-        self, sha256: str, file_name: str, size: int, fmt: str, archive_name: str, analysed: Analysed
+        self, sha256: str, file_name: str, size: int, fmt: str, archive_name: str, analysed: Analysed,
+        origin: Origin | None = None,
     ) -> list[str]:
-        """The database half of ``add_file``, for a file already archived (and synced)."""
+        """The database half of ``add_file``, for a file already archived (and synced).
+
+        ``origin``: what a bulk export says about the file (its activity's name, type and id), kept beside it.
+        """
         prepared = _prepared(analysed)
         with self.transaction() as db:
             inserted = db.execute(
@@ -284,6 +291,11 @@ class Library:
                     [r[0] for r in db.execute("SELECT run_id FROM runs WHERE sha256 = ? ORDER BY leg", (sha256,))]
                 )
             run_ids = self._insert_runs(sha256, file_name, prepared)
+            if origin is not None:
+                db.execute(
+                    "INSERT INTO file_origins VALUES (?, ?, ?, ?, ?)",
+                    (sha256, origin.service, origin.activity_id, origin.title, origin.activity_type),
+                )
         return run_ids
 
     def _insert_runs(self, sha256: str, file_name: str, prepared: Sequence[PreparedRun]) -> list[str]:
@@ -358,9 +370,14 @@ class Library:
             manufacturer=row["manufacturer"],
             product=row["product"],
             signals=signals,
+            title=row["title"],
+            external_id=f"{row['service']}:{row['activity_id']}" if row["activity_id"] else None,
         )
 
-    _RUNS = "SELECT runs.*, signals.data AS signals FROM runs LEFT JOIN signals USING (run_id)"
+    _RUNS = (
+        "SELECT runs.*, signals.data AS signals, file_origins.service, file_origins.activity_id, file_origins.title"
+        " FROM runs LEFT JOIN signals USING (run_id) LEFT JOIN file_origins USING (sha256)"
+    )
 
     def runs(self, start_utc: datetime | None = None, end_utc: datetime | None = None) -> list[Run]:
         """Runs in start order, optionally those starting in [start_utc, end_utc)."""

@@ -108,6 +108,23 @@ def m004_index_runs_by_file(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS runs_by_file ON runs(sha256, leg)")
 
 
+@migration
+def m005_record_file_origins(db: sqlite3.Connection) -> None:
+    """What a bulk export says about a file: the activity's name, type and id in the service it came from."""
+    _script(
+        db,
+        """
+        CREATE TABLE file_origins (
+            sha256 TEXT PRIMARY KEY REFERENCES files(sha256) ON DELETE CASCADE,
+            service TEXT NOT NULL,
+            activity_id TEXT,
+            title TEXT,
+            activity_type TEXT
+        )
+        """,
+    )
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run statements one by one (``executescript`` would commit the open transaction)."""
     for statement in sql.split(";"):
