@@ -222,6 +222,7 @@ def import_sources(
 class _State:
     seen: set[str] = field(default_factory=set)  # hashes met in this import
     first: dict[str, ImportResult] = field(default_factory=dict)  # the result of each hash's first file
+    stored: int = 0  # files committed so far
 
 
 @dataclass
@@ -291,30 +292,31 @@ def _finish_chunk(library: Library, chunk: _Chunk, state: _State, emit: Callable
     """
     waiting: list[tuple[Any, ImportResult | None]] = []  # items in order, with their result once known
     pending: list[tuple[int, Source, int, str, str, _Outcome]] = []  # analysed files to commit
-    stored = 0
+    reported = 0  # waiting[:reported] are out already (Ctrl-C may interrupt a report: never one twice)
 
     def report_known() -> None:
-        for item, result in waiting:
+        nonlocal reported
+        while reported < len(waiting):
+            item, result = waiting[reported]
             if result is None:
                 if isinstance(item, tuple) and item[0] == "copy" and item[2] in state.first:
                     original = state.first[item[2]]
                     status = "duplicate" if original.status in ("imported", "duplicate") else original.status
                     result = ImportResult(item[1].path, status, original.run_ids, original.error)
                 else:
-                    break  # not stored: nothing more is reported
+                    return  # not stored (yet)
             elif isinstance(item, tuple):
                 state.first[item[3]] = result
+            reported += 1
             emit(result)
-        waiting.clear()
 
     def flush() -> None:
-        nonlocal stored
         library.sync_archive([name for *_, name, _ in pending])
         while pending:
             index, source, size, sha, name, outcome = pending[0]
             waiting[index] = (waiting[index][0], _commit(library, source, size, sha, name, outcome))
             pending.pop(0)
-            stored += 1
+            state.stored += 1
         report_known()
 
     try:
@@ -337,10 +339,13 @@ def _finish_chunk(library: Library, chunk: _Chunk, state: _State, emit: Callable
                 flush()
         flush()
     except _WRITE_ERRORS as exc:
-        for index, *_ in pending:  # archived but never committed: not reported as stored
-            waiting[index] = (waiting[index][0], None)
-        report_known()
-        raise _write_failure(exc, stored) from None
+        try:
+            flush()  # the originals archived before the failure: stored if the disk still takes the rows
+        except _WRITE_ERRORS:
+            for index, *_ in pending:  # archived but never committed: not reported as stored
+                waiting[index] = (waiting[index][0], None)
+            report_known()
+        raise _write_failure(exc, state.stored) from None
     except BaseException:  # Ctrl-C: report what was stored whole, then stop
         report_known()
         raise
