@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from stridelink.cli import cli
 from stridelink.store.library import Library
-from tests.test_crash_safety import assert_intact, make_watch_folder, start_import
+from tests.helpers.imports import make_watch_folder, start_import
+from tests.store.test_crash_safety import assert_intact
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a process group is POSIX")
