@@ -33,6 +33,7 @@ import pandas as pd
 from garmin_fit_sdk import Encoder, Profile
 
 from stridelink import columns as col
+from stridelink.units import EARTH_RADIUS_M
 
 KINDS = ("easy_road", "trail", "hill_repeats", "track_intervals", "long_run", "treadmill")
 SUB_SPORTS = {
@@ -63,7 +64,6 @@ DEFAULT_ORIGIN = (45.8992, 6.1294)  # Annecy, France: lake-side roads and hills 
 
 FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
 SEMICIRCLES_PER_DEG = 2**31 / 180.0
-EARTH_RADIUS_M = 6371008.8
 
 # Standard 400 m track: two 84.39 m straights, bends of 36.5 m kerb radius; the lane 1 running line lies
 # 0.30 m outside the kerb, which makes the lap 2 * 84.39 + 2 * pi * 36.8 = 400.0 m.

@@ -21,6 +21,7 @@ from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileE
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
 from stridelink.readers.fitmessages import FIT_EPOCH_S, FastPathDeclined, FitMessages
+from stridelink.units import SEMICIRCLE_DEG
 
 FOOT_SPORTS = {"running", "walking", "hiking"}
 TRAINING = {("training", "strength_training"), ("training", "flexibility_training"), ("training", "yoga")}
@@ -29,7 +30,6 @@ CLOCK_SLACK = 1.02  # records may span the sessions' elapsed time by this factor
 CLOCK_SLACK_S = 60.0  # ... plus this
 MIN_JUMP_S = 300.0  # a shorter silence is never taken for a clock jump
 MAX_SILENCE_S = 86400.0  # without a session to check against, a longer silence in one recording is a clock jump
-SEMICIRCLE_DEG = 180.0 / 2**31
 # Phone apps record GPS altitude; watches with a barometer are the rule otherwise.
 GPS_ALTITUDE_MAKERS = {"strava", "development", "zwift", "runtastic", "nike", "strava_app"}
 

@@ -13,7 +13,7 @@ What the reader decides, and why:
   (120 for running, 70 for walking and hiking), the values are strides and are doubled to steps per minute.
 - **Sport.** From ``<trk><type>`` (Garmin and Apple words, Strava's numbers ``9`` run and ``1`` ride, Locus's
   ``<activity>`` track extension). Without a type the speed decides: a median moving speed above
-  ``MAX_FOOT_SPEED_MPS`` is not a foot activity (skipped), below ``WALK_SPEED_MPS`` it is walking, else running.
+  ``MAX_MEDIAN_FOOT_SPEED_MPS`` is not a foot activity (skipped), below ``WALK_SPEED_MPS`` it is walking, else running.
   Tracks of different foot/non-foot types in one file yield one activity per foot track.
 - **Time.** Any offset is converted to UTC, times without one are UTC (the GPX rule), times before the GPS epoch
   are placeholders (GPSBabel writes 1901 for "no time") and count as missing. Points out of time order are
@@ -44,14 +44,14 @@ from stridelink.errors import NotARunError, UnreadableFileError
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
 from stridelink.readers.xmlsafe import _BOM, _WHITESPACE, MAX_DEPTH, check_prolog, iterparse, local_name
+from stridelink.units import haversine_steps_m
 
 FOOT_SPORTS = ("running", "walking", "hiking")
-MAX_FOOT_SPEED_MPS = 6.5  # 23 km/h median while moving: faster than any foot activity
+MAX_MEDIAN_FOOT_SPEED_MPS = 6.5  # 23 km/h median while moving: faster than any foot activity
 WALK_SPEED_MPS = 1.7  # 6 km/h: slower than this while moving is walking
 MOVING_SPEED_MPS = 0.5
 STRIDE_CADENCE_LIMIT_SPM = {"running": 120.0, "walking": 70.0, "hiking": 70.0}
 MIN_TIMED_SHARE = 0.5  # below this share of timed points a track is a drawn route
-EARTH_RADIUS_M = 6_371_008.8  # mean radius
 GPS_EPOCH = pd.Timestamp("1980-01-06", tz="UTC")
 LAST_TIME = pd.Timestamp.max.tz_localize("UTC")  # the last time int64 nanoseconds hold
 
@@ -130,10 +130,10 @@ def foot_sport(label: str | None, median_speed_mps: float) -> tuple[str, str | N
     known = refuse_not_foot(label)
     if known is not None:
         return known
-    if median_speed_mps > MAX_FOOT_SPEED_MPS:
+    if median_speed_mps > MAX_MEDIAN_FOOT_SPEED_MPS:
         raise NotARunError(
             f"not a foot activity: median moving speed {median_speed_mps:.1f} m/s "
-            f"({median_speed_mps * 3.6:.0f} km/h) is above {MAX_FOOT_SPEED_MPS} m/s"
+            f"({median_speed_mps * 3.6:.0f} km/h) is above {MAX_MEDIAN_FOOT_SPEED_MPS} m/s"
         )
     return ("walking" if median_speed_mps < WALK_SPEED_MPS else "running"), None
 
@@ -188,11 +188,7 @@ def in_time_order(ns: np.ndarray) -> np.ndarray:
 
 def path_distance_m(lat: np.ndarray, lon: np.ndarray, segment: np.ndarray) -> np.ndarray:
     """Cumulative haversine distance; nothing is added across segments or from points without a position."""
-    phi = np.radians(lat)
-    half_dphi = np.diff(phi) / 2
-    half_dlambda = np.diff(np.radians(lon)) / 2
-    a = np.sin(half_dphi) ** 2 + np.cos(phi[:-1]) * np.cos(phi[1:]) * np.sin(half_dlambda) ** 2
-    step = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    step = haversine_steps_m(lat, lon)
     step[segment[1:] != segment[:-1]] = 0.0
     return np.r_[0.0, np.cumsum(np.nan_to_num(step))]
 

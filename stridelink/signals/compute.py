@@ -18,7 +18,7 @@ from stridelink.models import Activity, Signals
 METHOD_VERSION = 2  # 2: moving time is timer time; placeholder altitudes and clock jumps removed
 
 MOVING_SPEED_MPS = 0.5  # slower than this is standing or shuffling, not moving
-MAX_FOOT_SPEED_MPS = 12.5  # faster than any sprinter: a larger distance step is a sensor or GPS glitch
+FASTEST_FOOT_STEP_MPS = 12.5  # faster than any sprinter: a larger distance step is a sensor or GPS glitch
 GLITCH_MIN_M = 500.0  # smaller fast steps are real: a watch catching up on distance after losing GPS
 MAX_GAP_S = 10.0  # a longer silence is a pause (auto-pause, timer stopped) unless the distance moved on
 MIN_DRIFT_MOVING_S = 600.0  # drift needs 10 minutes of moving time to mean anything
@@ -80,7 +80,7 @@ def _without_glitches(steps_m: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     """Distance steps with glitches zeroed: a jump of hundreds of metres no one covers on foot in the time
     between the samples (a damaged record, a GPS teleport)."""
     dt = np.maximum(np.diff(seconds), 1.0)
-    glitch = (steps_m > MAX_FOOT_SPEED_MPS * dt) & (steps_m > GLITCH_MIN_M)
+    glitch = (steps_m > FASTEST_FOOT_STEP_MPS * dt) & (steps_m > GLITCH_MIN_M)
     return np.where(glitch, 0.0, steps_m)
 
 

@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 
 from stridelink.signals.elevation import GRID_STEP_M, Swing, on_distance_grid, window_medians
-
-EARTH_RADIUS_M = 6_371_008.8
+from stridelink.units import EARTH_RADIUS_M, haversine_steps_m
 
 # sub_sport (FIT names) -> surface, when the device says so
 DEVICE_SURFACES = {
@@ -79,10 +78,7 @@ class TerrainEvidence:
 
 def step_distance_m(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     """Great-circle (haversine) distance from each point to the next, 0 for the first and across gaps."""
-    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
-    dlat, dlon = np.diff(lat), np.diff(lon)
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(dlon / 2) ** 2
-    steps = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    steps = haversine_steps_m(lat_deg, lon_deg)
     return np.concatenate(([0.0], np.nan_to_num(steps, nan=0.0)))
 
 

@@ -11,14 +11,15 @@ from stridelink.signals.elevation import Swing
 from stridelink.models import Activity
 from stridelink.readers.gpx import read_gpx
 from stridelink.signals.compute import compute_signals
+from stridelink.units import EARTH_RADIUS_M
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 
 def grid_of(east_m: np.ndarray, north_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A route given every metre, through the same distance grid the signals use."""
-    lat = 45.0 + np.degrees(north_m / terrain.EARTH_RADIUS_M)
-    lon = 6.0 + np.degrees(east_m / (terrain.EARTH_RADIUS_M * np.cos(np.radians(45.0))))
+    lat = 45.0 + np.degrees(north_m / EARTH_RADIUS_M)
+    lon = 6.0 + np.degrees(east_m / (EARTH_RADIUS_M * np.cos(np.radians(45.0))))
     distance = np.cumsum(terrain.step_distance_m(lat, lon))
     return terrain.route_grid(distance, lat, lon)
 
