@@ -7,11 +7,14 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from stridelink.cli import cli
 from stridelink.store.library import Library
 from tests.conftest import CORPUS, needs_corpus
+
+pytestmark = pytest.mark.slow  # imports the whole corpus, twice
 
 STATUSES = {"imported", "duplicate", "skipped", "rejected"}
 

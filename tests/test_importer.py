@@ -94,6 +94,7 @@ def test_empty_and_garbage_files_are_rejected(tmp_path, content) -> None:
         assert lib.runs() == []
 
 
+@pytest.mark.slow  # worker processes
 @needs_corpus
 def test_parallel_import_stores_every_run_once(tmp_path) -> None:
     files = sorted(CORPUS.glob("workoutizer/*.fit")) + sorted(CORPUS.glob("python-fitparse/*.fit"))

@@ -19,6 +19,8 @@ import stridelink_ics
 
 import stridelink
 
+pytestmark = pytest.mark.slow  # builds a virtual environment
+
 PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=61"]

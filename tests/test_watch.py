@@ -25,6 +25,7 @@ def _write_slowly(target: Path, data: bytes, pieces: int = 4, pause_s: float = 0
             time.sleep(pause_s)
 
 
+@pytest.mark.slow  # a watching thread and files written over seconds
 def test_files_written_in_pieces_are_imported_once_and_exports_refreshed(tmp_path, library_home) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -250,6 +250,7 @@ def test_damaged_gzip_files_are_rejected(tmp_path: Path, workdir: Path, content:
     assert code == 1 and row["status"] == "rejected", why
 
 
+@pytest.mark.slow  # inflates 300 MB
 def test_a_bomb_whose_headers_claim_a_small_size(tmp_path: Path, workdir: Path, library_home: Path) -> None:
     """300 MB of zeros deflated to 300 KB, the headers claiming 1,000 bytes: only what is claimed is ever read."""
     consistent, inconsistent = tmp_path / "bomb-a.zip", tmp_path / "bomb-b.zip"

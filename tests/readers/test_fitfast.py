@@ -422,6 +422,7 @@ def _refresh_crcs(data: bytearray) -> None:
         data[end : end + 2] = struct.pack("<H", CrcCalculator.calculate_crc(data, 0, end))
 
 
+@pytest.mark.slow  # fuzzing
 @needs_corpus
 @settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(
@@ -474,6 +475,7 @@ def _same_value(ref: Any, fast: Any) -> bool:
     return bool(ref == fast)
 
 
+@pytest.mark.slow  # every corpus file through the reference decoder
 @needs_corpus
 @pytest.mark.parametrize("name", _corpus_fit_files())
 def test_corpus_file_equals_the_reference(name: str) -> None:

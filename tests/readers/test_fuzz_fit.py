@@ -21,7 +21,7 @@ from stridelink.importer import analyse
 from tests.conftest import CORPUS, needs_corpus
 from tests.helpers.fuzz import LONG, Outcome, check, report
 
-pytestmark = needs_corpus
+pytestmark = [pytest.mark.slow, needs_corpus]  # fuzzing
 
 BASES = (
     "python-fitparse/Activity.fit",

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tests.conftest import CORPUS, needs_corpus
 from tests.helpers.fuzz import LONG, Outcome, check, report
 
-pytestmark = needs_corpus
+pytestmark = [pytest.mark.slow, needs_corpus]  # fuzzing
 
 BASES = (
     "runpandas/garmin_connect.gpx",

@@ -16,6 +16,8 @@ import pytest
 from stridelink.report.page import CHART_IDS
 from tests.helpers.report import render_sample
 
+pytestmark = pytest.mark.slow  # a headless browser
+
 WIDTH, HEIGHT = 1200, 3000
 
 

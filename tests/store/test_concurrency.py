@@ -12,6 +12,8 @@ from stridelink.store.library import Library
 from tests.helpers.fuzz import LONG
 from tests.helpers.imports import make_watch_folder, start_import
 
+pytestmark = pytest.mark.slow  # two importers in subprocesses at once
+
 ROUNDS = 10 if LONG else 2
 
 

@@ -22,6 +22,8 @@ from stridelink.store.library import Library
 from tests.helpers.fuzz import LONG
 from tests.helpers.imports import make_watch_folder, start_import
 
+pytestmark = pytest.mark.slow  # imports in subprocesses, killed with SIGKILL
+
 ROUNDS = 25 if LONG else 5
 FILES = 40
 
