@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,10 @@ from click.testing import CliRunner
 
 from stridelink.cli import cli
 from stridelink.store.library import Library
-from tests.helpers.imports import make_watch_folder, start_import
-from tests.store.test_crash_safety import assert_intact
+from tests.helpers.imports import assert_intact, make_watch_folder, start_import
 
 
+@pytest.mark.slow  # imports in a subprocess, interrupted
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a process group is POSIX")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_ctrl_c_during_import(tmp_path: Path, workers: int) -> None:

@@ -1,4 +1,5 @@
-"""Watch folders of synthetic files, and ``stridelink import`` in a subprocess: for crash and concurrency tests."""
+"""Watch folders of synthetic files, ``stridelink import`` in a subprocess, and the check that a library
+survived: for the crash, interrupt and concurrency tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stridelink.store.integrity import check_library
+from stridelink.store.library import Library
 from tests.conftest import ROOT
 
 
@@ -38,3 +41,13 @@ def start_import(home: Path, *inputs: Path, workers: int | None = None) -> subpr
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group: the kill reaches the reading workers too
     )  # fmt: skip
+
+
+def assert_intact(home: Path) -> None:
+    """The database is whole, every stored file has its runs, samples and original; leftovers are fixable only."""
+    with Library.open(home) as lib:
+        problems = check_library(lib, min_age_s=0)
+        assert all(p.fixable for p in problems), [p for p in problems if not p.fixable]
+        assert {p.kind for p in problems} <= {"orphan_archive", "temp_file"}
+        n_files = lib.db.execute("SELECT count(*) FROM files").fetchone()[0]
+        assert len(lib.runs()) == n_files  # one run per file, never a file without its run

@@ -20,7 +20,7 @@ import pytest
 from stridelink.store.integrity import check_library, repair
 from stridelink.store.library import Library
 from tests.helpers.fuzz import LONG
-from tests.helpers.imports import make_watch_folder, start_import
+from tests.helpers.imports import assert_intact, make_watch_folder, start_import
 
 pytestmark = pytest.mark.slow  # imports in subprocesses, killed with SIGKILL
 
@@ -39,16 +39,6 @@ def kill(process: subprocess.Popen[str]) -> None:
 def stored_hashes(home: Path) -> set[str]:
     with Library.open(home) as lib:
         return set(lib.file_hashes())
-
-
-def assert_intact(home: Path) -> None:
-    """The database is whole, every stored file has its runs, samples and original; leftovers are fixable only."""
-    with Library.open(home) as lib:
-        problems = check_library(lib, min_age_s=0)
-        assert all(p.fixable for p in problems), [p for p in problems if not p.fixable]
-        assert {p.kind for p in problems} <= {"orphan_archive", "temp_file"}
-        n_files = lib.db.execute("SELECT count(*) FROM files").fetchone()[0]
-        assert len(lib.runs()) == n_files  # one run per file, never a file without its run
 
 
 @pytest.fixture(scope="module")
