@@ -28,7 +28,8 @@ from stridelink.plugins import get_readers, pm
 from stridelink.sources import MAX_FILE_BYTES, MAX_ZIP_MEMBERS, Found, Origin, Source, close_archives
 from stridelink.store.library import DuplicateFileError, Library, PreparedRun, prepare_run
 
-__all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_sources", "import_paths", "analyse"]
+__all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_sources", "import_paths", "analyse",
+           "load_source"]
 
 PARALLEL_MIN_FILES = 16
 CHUNK_FILES = 64
@@ -241,14 +242,9 @@ def _load(library: Library, source: Source | ImportResult, state: _State) -> Any
     """Read one source and settle what needs no analysis: unreadable, a copy met before, known to the library."""
     if isinstance(source, ImportResult):
         return source
-    try:
-        data = source.load()
-    except UnreadableFileError as exc:
-        return ImportResult(source.path, "rejected", error=str(exc))
-    except OSError as exc:
-        return ImportResult(source.path, "rejected", error=f"cannot read the file: {exc.strerror or exc}")
-    except MemoryError:
-        return ImportResult(source.path, "rejected", error="too large to read with the memory available")
+    data = load_source(source)
+    if isinstance(data, ImportResult):
+        return data
     sha = hashlib.sha256(data).hexdigest()
     if sha in state.seen:
         return ("copy", source, sha)
@@ -257,6 +253,18 @@ def _load(library: Library, source: Source | ImportResult, state: _State) -> Any
         return ImportResult(source.path, "duplicate", tuple(known))
     state.seen.add(sha)
     return ("new", source, data, sha)
+
+
+def load_source(source: Source) -> bytes | ImportResult:
+    """The source's bytes, or its ``rejected`` result when they cannot be read."""
+    try:
+        return source.load()
+    except UnreadableFileError as exc:
+        return ImportResult(source.path, "rejected", error=str(exc))
+    except OSError as exc:
+        return ImportResult(source.path, "rejected", error=f"cannot read the file: {exc.strerror or exc}")
+    except MemoryError:
+        return ImportResult(source.path, "rejected", error="too large to read with the memory available")
 
 
 def _submit(items: list[Any], executor: Executor | None) -> _Chunk:

@@ -79,14 +79,23 @@ class PreparedRun:
     signals: str | None  # JSON
 
 
+def _totals(activity: Activity, signals: Signals | None) -> tuple[float | None, float | None]:
+    """The run's distance and duration: from its signals, else the device's own totals."""
+    totals = activity.device_totals
+    if signals:
+        return signals.distance_m, signals.duration_s
+    return totals.get("distance_m"), totals.get("elapsed_time_s")
+
+
 def prepare_run(activity: Activity, signals: Signals | None) -> PreparedRun:
     totals = activity.device_totals
+    distance_m, duration_s = _totals(activity, signals)
     return PreparedRun(
         start_utc=activity.start_utc.astimezone(UTC).isoformat(),
         sport=activity.sport,
         sub_sport=activity.sub_sport,
-        distance_m=signals.distance_m if signals else totals.get("distance_m"),
-        duration_s=signals.duration_s if signals else totals.get("elapsed_time_s"),
+        distance_m=distance_m,
+        duration_s=duration_s,
         source_format=activity.source_format,
         manufacturer=activity.manufacturer,
         product=activity.product,
@@ -97,6 +106,30 @@ def prepare_run(activity: Activity, signals: Signals | None) -> PreparedRun:
         samples=samplecodec.encode(activity.samples),
         method_version=signals.method_version if signals else None,
         signals=json.dumps(signals.to_dict(), default=_json_default) if signals else None,
+    )
+
+
+def run_record(sha256: str, leg: int, file_name: str, activity: Activity, signals: Signals | None) -> Run:
+    """The run exactly as the library would hold it after importing the file (what ``show`` prints), without
+    storing it: the same values, signals included, as a round trip through the database gives."""
+    distance_m, duration_s = _totals(activity, signals)
+    stored = None
+    if signals is not None:
+        stored = Signals.from_dict(json.loads(json.dumps(signals.to_dict(), default=_json_default)))
+    return Run(
+        run_id=run_id_for(sha256, leg),
+        sha256=sha256,
+        leg=leg,
+        start_utc=datetime.fromisoformat(activity.start_utc.astimezone(UTC).isoformat()),
+        sport=activity.sport,
+        sub_sport=activity.sub_sport,
+        distance_m=distance_m,
+        duration_s=duration_s,
+        source=activity.source_format,
+        file_name=file_name,
+        manufacturer=activity.manufacturer,
+        product=activity.product,
+        signals=stored,
     )
 
 
