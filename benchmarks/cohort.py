@@ -96,8 +96,8 @@ def _warm() -> None:
     _preload()
     get_readers()
     get_rules()
-    import stridelink.cohort.tasks  # noqa: F401
-    import stridelink.weekly  # noqa: F401
+    import stridelink.cohort.tasks
+    import stridelink.plan.planner  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@
     stridelink export ics -o ankle.ics       # into your calendar
 
 Commands are grouped in modules as users see them: importing (import, watch), runs (runs, show), planning
-(plan, export, log), library (path, settings, doctor, reanalyze, plugins), report and demo. Library errors
+(plan, export, log), library (path, settings, doctor, reanalyze, plugins), report, demo and cohort. Library errors
 (``StridelinkError``) become one line and exit status 1 in one place, ``friendly_errors``, applied at the
 group, so plugin commands get it too.
 """
@@ -64,9 +64,9 @@ def cli() -> None:
 
 
 def _add_commands() -> None:
-    from stridelink.cli import demo, importing, library, planning, report, runs
+    from stridelink.cli import cohort, demo, importing, library, planning, report, runs
 
-    for module in (importing, runs, planning, library, report, demo):
+    for module in (importing, runs, planning, library, report, demo, cohort):
         for command in module.COMMANDS:
             cli.add_command(command)
 

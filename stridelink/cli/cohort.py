@@ -162,3 +162,6 @@ def summary(out: str, as_json: bool) -> None:
         for moved in row["out_of_range"]:
             click.echo(f"  ! {moved['signal']} {moved['recent']} over the last week, own range "
                        f"{moved['low']}-{moved['high']}")
+
+
+COMMANDS = (cohort,)

@@ -7,6 +7,7 @@ them); "recent" is the mean of the runs in the last ``RECENT_DAYS`` days of the 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -52,7 +53,7 @@ def _athlete(athlete_id: str, rows: Any) -> dict[str, Any]:
     weeks = rows[rows["kind"] == "week"].sort_values("week")
     result: dict[str, Any] = {
         "athlete_id": athlete_id,
-        "runs": int(len(runs)),
+        "runs": len(runs),
         "skipped": int((rows["kind"] == "skipped").sum()),
         "rejected": int((rows["kind"] == "rejected").sum()),
         "first_run": None, "last_run": None,
@@ -90,9 +91,9 @@ def _athlete(athlete_id: str, rows: Any) -> dict[str, Any]:
         low, high, value = float(base.quantile(0.05)), float(base.quantile(0.95)), float(now.mean())
         if value < low or value > high:
             result["out_of_range"].append({"signal": signal, "recent": _round(value), "low": _round(low),
-                                           "high": _round(high), "recent_runs": int(len(now))})
+                                           "high": _round(high), "recent_runs": len(now)})
     return result
 
 
 def _round(value: float, digits: int = 1) -> float | None:
-    return None if value != value else round(float(value), digits)  # NaN: no data
+    return None if math.isnan(value) else round(float(value), digits)  # NaN: no data

@@ -44,6 +44,8 @@ _RUN_FIELDS: list[tuple[str, pa.DataType]] = [
     ("device", pa.string()),
     ("manufacturer", pa.string()),
     ("product", pa.string()),
+    ("title", pa.string()),
+    ("external_id", pa.string()),
     ("leg", pa.int32()),
 ]
 _ARROW_OF = {"int": pa.int32(), "float | None": pa.float64(), "str": pa.string(), "bool | None": pa.bool_(),
@@ -112,6 +114,8 @@ def run_of(row: dict[str, Any]) -> Run:
         manufacturer=row["manufacturer"],
         product=row["product"],
         signals=signals,
+        title=row.get("title"),
+        external_id=row.get("external_id"),
     )
 
 
@@ -128,7 +132,7 @@ def logs_of(rows: Iterable[dict[str, Any]], tz: Any) -> list[LogEntry]:
 
 
 def week_row(plan: Plan) -> dict[str, Any]:
-    from stridelink.plan.planner import week_start
+    from stridelink.weeks import week_start
 
     return {
         "kind": "week",

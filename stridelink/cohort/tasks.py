@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from stridelink.cohort import table
 from stridelink.importer import ImportResult, Source, analyse, load_source
 from stridelink.store.library import run_record
-
-from stridelink.cohort import table
 
 # One file's outcome: its path, its hash (None when its bytes could not be read) and its rows (None: the
 # bytes were in the table already).
@@ -52,11 +50,11 @@ def _unread(result: ImportResult, known: frozenset[str]) -> FileRows:
 
 
 def _rows(source: Source, sha: str, data: bytes) -> list[dict[str, Any]]:
-    analysis = analyse(data, source.name)
+    analysis = analyse(data, source.name, source.origin)
     if analysis.status == "ok":
         name = Path(source.name).name
         return [
-            table.run_row(source.path, run_record(sha, leg, name, activity, signals))
+            table.run_row(source.path, run_record(sha, leg, name, activity, signals, source.origin))
             for leg, (activity, signals) in enumerate(analysis.activities)
         ]
     row = table.file_row(analysis.status, source.path, sha, analysis.reason)
@@ -124,10 +122,11 @@ def finish_athlete(out: str, athlete_id: str, files: Sequence[FileRows], timezon
 def plan_rows(rows: Sequence[dict[str, Any]], timezone: str = "UTC") -> list[dict[str, Any]]:
     """One row per week from the athlete's first run or logged session to the week after the last, each from
     the library's own planner over the same runs and logs."""
-    from stridelink.plan.planner import iso_week, plan_weeks, week_start
+    from stridelink.plan.activities import distinct_runs
+    from stridelink.plan.planner import plan_weeks
     from stridelink.plugins import get_rules
     from stridelink.settings import Settings
-    from stridelink.weekly import distinct_runs
+    from stridelink.weeks import iso_week, shift_week
 
     settings = Settings(timezone=timezone)
     runs = [table.run_of(row) for row in rows if row["kind"] == "run"]
@@ -135,10 +134,9 @@ def plan_rows(rows: Sequence[dict[str, Any]], timezone: str = "UTC") -> list[dic
     days = [run.start_utc.astimezone(settings.tz).date() for run in runs] + [log.day for log in logs]
     if not days:
         return []
-    monday, last = week_start(iso_week(min(days))), week_start(iso_week(max(days))) + timedelta(days=7)
-    weeks = []
-    while monday <= last:
-        weeks.append(iso_week(monday))
-        monday += timedelta(days=7)
+    first, last = iso_week(min(days)), shift_week(iso_week(max(days)), 1)
+    weeks = [first]
+    while weeks[-1] != last:
+        weeks.append(shift_week(weeks[-1], 1))
     plans = plan_weeks(weeks, distinct_runs(runs), logs, settings, get_rules())
     return [table.week_row(plan) for plan in plans]

@@ -109,7 +109,9 @@ def prepare_run(activity: Activity, signals: Signals | None) -> PreparedRun:
     )
 
 
-def run_record(sha256: str, leg: int, file_name: str, activity: Activity, signals: Signals | None) -> Run:
+def run_record(
+    sha256: str, leg: int, file_name: str, activity: Activity, signals: Signals | None, origin: Origin | None = None
+) -> Run:
     """The run exactly as the library would hold it after importing the file (what ``show`` prints), without
     storing it: the same values, signals included, as a round trip through the database gives."""
     distance_m, duration_s = _totals(activity, signals)
@@ -130,6 +132,8 @@ def run_record(sha256: str, leg: int, file_name: str, activity: Activity, signal
         manufacturer=activity.manufacturer,
         product=activity.product,
         signals=stored,
+        title=origin.title if origin is not None else None,
+        external_id=origin.external_id if origin is not None else None,
     )
 
 

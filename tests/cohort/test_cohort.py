@@ -4,6 +4,7 @@ the same files; a killed worker loses and duplicates nothing; a second build add
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -21,18 +22,19 @@ import pytest
 pytest.importorskip("distributed", reason="the cohort extra (stridelink[cohort]) is not installed")
 pytest.importorskip("pyarrow", reason="the cohort extra (stridelink[cohort]) is not installed")
 
-import pyarrow.dataset as ds  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+import pandas as pd
+import pyarrow.dataset as ds
+from click.testing import CliRunner
+from distributed import Client, LocalCluster
 
-from stridelink.cli import cli  # noqa: E402
-from stridelink.cli.cohort import cohort as cohort_cli  # noqa: E402
-from stridelink.cohort import table  # noqa: E402
-from stridelink.cohort.build import build  # noqa: E402
-from stridelink.cohort.summary import read_table  # noqa: E402
-from stridelink.cohort.tasks import analyse_files, finish_athlete  # noqa: E402
-from stridelink.models import Signals  # noqa: E402
-from tests.conftest import CORPUS, needs_corpus  # noqa: E402
+from stridelink.cli import cli
+from stridelink.cli.cohort import cohort as cohort_cli
+from stridelink.cohort import table
+from stridelink.cohort.build import build
+from stridelink.cohort.summary import read_table
+from stridelink.cohort.tasks import analyse_files, finish_athlete
+from stridelink.models import Signals
+from tests.conftest import CORPUS, needs_corpus
 
 pytestmark = needs_corpus
 
@@ -128,12 +130,13 @@ def test_table_says_what_import_show_and_plan_say(built: tuple[Path, list[Any]],
     for row in mine[mine["kind"] == "run"].to_dict("records"):
         shown = _cli_json(home, "show", row["run_id"])
         assert datetime.fromisoformat(shown["start_utc"]) == row["start_utc"].to_pydatetime()
-        for key in ("sport", "sub_sport", "distance_m", "duration_s", "source", "file_name", "device"):
-            assert _same(shown[key], None if row[key] != row[key] else row[key]), key
+        for key in ("sport", "sub_sport", "distance_m", "duration_s", "source", "file_name", "device", "title",
+                    "external_id"):
+            assert _same(shown[key], None if pd.isna(row[key]) else row[key]), key
         assert set(shown["signals"]) <= set(frame.columns)
         for key, value in shown["signals"].items():
             cell = row[key]
-            cell = None if cell is None or (isinstance(cell, float) and cell != cell) else cell
+            cell = None if cell is None or (isinstance(cell, float) and math.isnan(cell)) else cell
             cell = cell.item() if hasattr(cell, "item") else cell
             assert _same(value, cell), (row["run_id"], key, value, cell)
 
