@@ -36,7 +36,7 @@ from stridelink.cohort.tasks import analyse_files, finish_athlete
 from stridelink.models import Signals
 from tests.conftest import CORPUS, needs_corpus
 
-pytestmark = needs_corpus
+pytestmark = [needs_corpus, pytest.mark.slow]  # a Dask cluster of two processes
 
 START = datetime(2026, 9, 7, 6, 30, tzinfo=UTC)  # a Monday
 ANA_RUNS = [("easy_road", 0), ("trail", 2), ("hill_repeats", 5), ("easy_road", 9), ("trail", 12),
@@ -308,3 +308,24 @@ def test_the_command_line_does_not_import_dask() -> None:
     # (pandas imports pyarrow by itself where it is installed; stridelink adds nothing to start-up)
     code = "import sys, stridelink.cli; sys.exit(any(m in sys.modules for m in ('dask', 'distributed', 'fsspec')))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_sources_on_any_fsspec_filesystem(squad: Path) -> None:
+    """Object-store URLs go through fsspec: here its in-memory filesystem, read in this process."""
+    import fsspec
+
+    from stridelink.cohort.athletes import athlete_sources, find_athletes
+
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/squad/ben/run.fit", (squad / "ben" / "run.fit").read_bytes())
+    memory.pipe("/squad/ben/broken.fit", b"junk")
+    memory.pipe("/squad/cara.zip", (squad / "cara.zip").read_bytes())
+    try:
+        athletes = find_athletes(["memory://squad"])
+        assert [a.athlete_id for a in athletes] == ["ben", "cara"]
+        rows = {athlete.athlete_id: analyse_files(athlete_sources(athlete), frozenset()) for athlete in athletes}
+    finally:
+        memory.rm("/squad", recursive=True)
+    kinds = {a: sorted(r["kind"] for _, _, got in files for r in got or []) for a, files in rows.items()}
+    assert kinds == {"ben": ["rejected", "run"], "cara": ["rejected", "run", "run"]}
+    assert all(path.startswith("memory://") for files in rows.values() for path, _, _ in files)
