@@ -23,8 +23,28 @@ class UnknownRunError(StridelinkError, LookupError):
     """No run in the library has that id."""
 
 
+class UnknownLogEntryError(StridelinkError, LookupError):
+    """No log entry has that id."""
+
+
 class SettingsError(StridelinkError, ValueError):
     """The settings file cannot be understood."""
+
+
+class LibraryError(StridelinkError):
+    """The library folder or its database cannot be used (missing rights, a file in its place, damage)."""
+
+
+class DamagedDatabaseError(LibraryError):
+    """The database file is damaged or is not a stridelink database."""
+
+
+class LostDatabaseError(LibraryError):
+    """The database was deleted or replaced while the archive still holds originals: rebuild, never start over."""
+
+
+class InvalidDateError(StridelinkError, ValueError):
+    """A date outside the range an entry can have (a typo such as 0001-01-01)."""
 
 
 class TrainingSessionFile(NotARunError):

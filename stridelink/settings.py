@@ -57,10 +57,26 @@ def _weekday(value: object, key: str) -> int:
     raise SettingsError(f"{key}: {value!r} is not a weekday (use mon, tue, ... sun)")
 
 
+def _whole(value: object, key: str, low: int, high: int, unit: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SettingsError(f"{key}: {value!r} is not a whole number of {unit} from {low} to {high}")
+    return value
+
+
+def _text(value: object, key: str, example: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(f"{key}: {value!r} is not text; write it in quotes, e.g. {example}")
+    return value
+
+
+MAX_EXPORT_WEEKS = 52
+MAX_REMINDER_MIN = 24 * 60
+
+
 def parse_settings(data: dict[str, object], *, base: Path) -> Settings:
-    """Build Settings from a parsed TOML table; raises SettingsError naming the bad key."""
+    """Build Settings from a parsed TOML table; raises SettingsError naming the bad key and what it wants."""
     defaults = Settings()
-    timezone = str(data.get("timezone", defaults.timezone))
+    timezone = _text(data.get("timezone", defaults.timezone), "timezone", "'Europe/Berlin'")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -72,21 +88,29 @@ def parse_settings(data: dict[str, object], *, base: Path) -> Settings:
     flow_day = _weekday(data.get("flow_day", WEEKDAYS[defaults.flow_day]), "flow_day")
     preferred_time = None
     if data.get("preferred_time"):
-        try:
-            preferred_time = time.fromisoformat(str(data["preferred_time"]))
-        except ValueError:
-            raise SettingsError("preferred_time: use HH:MM, e.g. '07:30'") from None
+        raw_time = data["preferred_time"]
+        if isinstance(raw_time, time):  # TOML's own local time: preferred_time = 07:30:00
+            preferred_time = raw_time
+        else:
+            try:
+                preferred_time = time.fromisoformat(_text(raw_time, "preferred_time", "'07:30'"))
+            except ValueError:
+                raise SettingsError(f"preferred_time: {raw_time!r} is not a time; use HH:MM, e.g. '07:30'") from None
     reminder = data.get("session_reminder_min")
-    if reminder is not None and (not isinstance(reminder, int) or reminder < 0):
-        raise SettingsError("session_reminder_min: give a whole number of minutes")
+    if reminder is not None:
+        reminder = _whole(reminder, "session_reminder_min", 0, MAX_REMINDER_MIN, "minutes")
+    raw_exports = data.get("export", [])
+    if not isinstance(raw_exports, list):
+        raise SettingsError("export: write each automatic export as an [[export]] table with format and path")
     exports = []
-    for i, item in enumerate(data.get("export", []) or []):  # type: ignore[union-attr]
+    for i, item in enumerate(raw_exports):
+        key = f"export #{i + 1}"
         if not isinstance(item, dict) or "format" not in item or "path" not in item:
-            raise SettingsError(f"export #{i + 1}: needs format and path")
-        target = Path(str(item["path"])).expanduser()
-        exports.append(
-            AutoExport(str(item["format"]), target if target.is_absolute() else base / target, int(item.get("weeks", 1)))
-        )
+            raise SettingsError(f"{key}: needs format and path")
+        fmt = _text(item["format"], f"{key} format", "'ics'")
+        target = Path(_text(item["path"], f"{key} path", "'~/Sync/ankle-plan.ics'")).expanduser()
+        weeks = _whole(item.get("weeks", 1), f"{key} weeks", 1, MAX_EXPORT_WEEKS, "weeks")
+        exports.append(AutoExport(fmt, target if target.is_absolute() else base / target, weeks))
     tables = {key: value for key, value in data.items() if isinstance(value, dict)}
     return Settings(timezone, ankle_days, flow_day, preferred_time, reminder, tuple(exports), tables)
 
@@ -100,4 +124,9 @@ def load_settings(home: Path | None = None) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: {exc}; fix or delete the file") from None
-    return parse_settings(data, base=path.parent)
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return parse_settings(data, base=path.parent)
+    except SettingsError as exc:
+        raise SettingsError(f"{path}: {exc}") from None

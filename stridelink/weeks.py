@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, tzinfo
 
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
+WEEK_YEARS = (1990, 2100)  # the weeks a plan can be asked for: a typo beyond them is an error, not a plan
 
 
 def iso_week(d: date) -> str:
@@ -26,6 +27,15 @@ def week_start(week: str) -> date:
         return date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:
         raise ValueError(f"{week!r} is not an ISO week: {match[1]} has no week {match[2]}") from None
+
+
+def check_week(week: str) -> str:
+    """``week`` in canonical form (``2026-w49`` -> ``2026-W49``); ValueError when malformed or out of range."""
+    monday = week_start(week)
+    year = int(week.strip()[:4])
+    if not WEEK_YEARS[0] <= year <= WEEK_YEARS[1]:
+        raise ValueError(f"{week!r} is out of range: give a week from {WEEK_YEARS[0]} to {WEEK_YEARS[1]}")
+    return iso_week(monday)
 
 
 def week_days(week: str) -> list[date]:

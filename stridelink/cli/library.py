@@ -13,6 +13,7 @@ from stridelink.plugins import describe_plugins
 from stridelink.settings import WEEKDAYS, load_settings
 from stridelink.store.integrity import diagnose
 from stridelink.store.library import Library
+from stridelink.text import safe
 
 
 @click.command()
@@ -47,28 +48,47 @@ def settings(as_json: bool) -> None:
 @click.command()
 @json_option
 @click.option(
-    "--fix", is_flag=True, help="Remove orphaned archive files and interrupted writes (never user data)."
+    "--fix",
+    is_flag=True,
+    help="Restore the runs of archived originals the database does not know; remove interrupted writes.",
 )
-def doctor(as_json: bool, fix: bool) -> None:
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Rebuild the library from its archived originals (a damaged database is set aside, never deleted).",
+)
+def doctor(as_json: bool, fix: bool, rebuild: bool) -> None:
     """Check the library: database integrity, archived originals, stored samples and signals.
 
-    Exit status 1 when a problem remains. `--fix` removes only archive files no run refers to and files left
-    by an interrupted import; anything else is reported for you to decide.
+    Exit status 1 when a problem remains. `--fix` brings back the runs of archived originals no run refers to
+    (left by an interrupted import or a lost database) and removes half-written files; it never deletes an
+    archived original. `--rebuild` also sets a damaged database aside and rebuilds the library from the
+    archive. Log entries live only in the database: a rebuilt library has its runs back, not what was logged.
 
     \b
     Examples:
       stridelink doctor
       stridelink doctor --fix --json
+      stridelink doctor --rebuild       # after the database was deleted or damaged
     """
-    found = diagnose(fix=fix)
+    found = diagnose(fix=fix, rebuild=rebuild)
     if as_json:
         echo_json(found.to_dict())
     else:
+        for name in found.set_aside:
+            click.echo(f"set aside the damaged database as {safe(name)}")
+        for item in found.restored:
+            if item["status"] == "imported":
+                click.echo(f"restored: {safe(item['archive_name'])} ({', '.join(item['run_ids'])})")  # type: ignore[arg-type]
+            elif item["status"] != "duplicate":
+                click.echo(f"not restored: {safe(item['archive_name'])}: {safe(item['error'])}")
         for name in found.removed:
-            click.echo(f"removed: {name}")
+            click.echo(f"removed: {safe(name)}")
         for problem in found.problems:
-            hint = " (--fix removes it)" if problem.fixable else ""
-            click.echo(f"{problem.kind}: {problem.detail}{hint}")
+            hint = ""
+            if problem.fixable:
+                hint = " (--fix removes it)" if problem.kind == "temp_file" else " (--fix restores its runs)"
+            click.echo(f"{problem.kind}: {safe(problem.detail)}{hint}")
         if not found.problems:
             click.echo("no problems found")
     if found.problems:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +24,50 @@ import pandas as pd
 
 from stridelink import paths
 from stridelink.store import codec as samplecodec
-from stridelink.errors import UnknownRunError
+from stridelink.errors import (
+    DamagedDatabaseError,
+    InvalidDateError,
+    LibraryError,
+    LostDatabaseError,
+    UnknownLogEntryError,
+    UnknownRunError,
+)
 from stridelink.store.migrations import migrate
 from stridelink.models import Activity, LogEntry, Plan, Run, Signals
 from stridelink.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from stridelink.sources import Origin
+
+
+TEMP_PREFIX = ".incoming-"  # what Library.archive_file names a half-written original
+EARLIEST_DAY = date(1990, 1, 1)  # no log entry or run of a current athlete is older
+
+
+def latest_day() -> date:
+    """Tomorrow, wherever on Earth the athlete is: the latest day a log entry may have."""
+    return max(date.today(), datetime.now(UTC).date()) + timedelta(days=1)
+
+
+def check_day(day: date, what: str = "date") -> date:
+    """``day`` itself, or InvalidDateError when it is before 1990 or after tomorrow (a typo, not a real entry)."""
+    if not EARLIEST_DAY <= day <= latest_day():
+        raise InvalidDateError(
+            f"{what} {day.isoformat()} is out of range: give a day from {EARLIEST_DAY.isoformat()} to tomorrow"
+        )
+    return day
+
+
+def archived_originals(home: Path) -> list[str]:
+    """Every original file in the archive (names relative to it), without half-written temp files."""
+    root = paths.archive_path(home)
+    if not root.is_dir():
+        return []
+    return sorted(
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink() and not path.name.startswith(TEMP_PREFIX)
+    )
 
 
 class DuplicateFileError(Exception):
@@ -174,6 +211,22 @@ def _use_wal(db: sqlite3.Connection, wait_s: float = 60.0) -> None:
             time.sleep(0.05)
 
 
+def _open_error(home: Path, exc: sqlite3.Error) -> LibraryError:
+    """The one-line reason a library cannot be opened."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
+        return LibraryError(
+            f"cannot write to the library {home} ({text}): stridelink needs write access to its folder;"
+            " check its permissions or set STRIDELINK_HOME to a writable folder"
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        return LibraryError(f"the library {home} is busy (another stridelink holds it): try again in a moment")
+    return DamagedDatabaseError(
+        f"the database {paths.db_path(home)} is damaged or not a stridelink database ({text}):"
+        " `stridelink doctor --rebuild` sets it aside and rebuilds the library from the archived originals"
+    )
+
+
 class Library:
     """An open library folder. Use ``Library.open()``; close it (or use ``with``) when done.
 
@@ -199,17 +252,62 @@ class Library:
         self._settings = None
 
     @classmethod
-    def open(cls, home: Path | None = None, *, settings: Settings | None = None) -> Library:
+    def open(
+        cls, home: Path | None = None, *, settings: Settings | None = None, recovering: bool = False
+    ) -> Library:
+        """Open (or create) the library at ``home``; LibraryError, in one line, when it cannot be used.
+
+        A database created over an archive that already holds originals means the old database was deleted or
+        replaced: the library is marked as needing a rebuild and LostDatabaseError is raised, so that no command
+        starts a new, empty history over the old one. ``recovering=True`` (``stridelink doctor``) opens it anyway.
+        """
         home = home or paths.library_path()
-        home.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(paths.db_path(home), isolation_level=None, timeout=60.0)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout = 60000")
-        _use_wal(db)
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        migrate(db)
+        if home.exists() and not home.is_dir():
+            raise LibraryError(f"the library folder {home} is a file: point STRIDELINK_HOME at a folder")
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library folder {home}: {exc.strerror or exc}") from None
+        db_file = paths.db_path(home)
+        try:
+            db = sqlite3.connect(db_file, isolation_level=None, timeout=60.0)
+        except sqlite3.Error as exc:
+            raise _open_error(home, exc) from None
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout = 60000")
+            _use_wal(db)
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            applied = migrate(db)
+            if "m001_create_library" in applied:  # a new database: is there an archive it knows nothing of?
+                originals = archived_originals(home)
+                if originals:
+                    db.execute(
+                        "INSERT OR REPLACE INTO library_state VALUES ('needs_rebuild', ?)", (str(len(originals)),)
+                    )
+            lost = db.execute("SELECT value FROM library_state WHERE key = 'needs_rebuild'").fetchone()
+        except sqlite3.Error as exc:
+            db.close()
+            raise _open_error(home, exc) from None
+        except BaseException:
+            db.close()
+            raise
+        if lost is not None and not recovering:
+            db.close()
+            raise LostDatabaseError(
+                f"the library's database was deleted or replaced, but its archive holds {lost[0]} original file(s):"
+                " run `stridelink doctor --rebuild` to restore every run from them (nothing is deleted)"
+            )
         return cls(home, db, settings)
+
+    @property
+    def needs_rebuild(self) -> bool:
+        return self.db.execute("SELECT 1 FROM library_state WHERE key = 'needs_rebuild'").fetchone() is not None
+
+    def mark_rebuilt(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM library_state WHERE key = 'needs_rebuild'")
 
     def close(self) -> None:
         self.db.close()
@@ -254,7 +352,7 @@ class Library:
             root = target.parent.parent
             self._new_folders |= {root} if root.is_dir() else {root, root.parent}
             target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -467,7 +565,11 @@ class Library:
 
     def add_log(self, day: date, kind: str, *, side: str | None = None, value: float | None = None,
                 note: str = "", source: str = "manual") -> LogEntry | None:
-        """Record a log entry; an entry from a file (``source`` = its SHA-256) is recorded once only."""
+        """Record a log entry; an entry from a file (``source`` = its SHA-256) is recorded once only.
+
+        InvalidDateError for a day before 1990 or after tomorrow: one typo must not reshape years of plans.
+        """
+        check_day(day)
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO logs (day, kind, side, value, note, source, created_utc)"
@@ -479,17 +581,34 @@ class Library:
             entry_id = cursor.lastrowid or 0
         return LogEntry(entry_id, day, kind, side, value, note, source)
 
-    def logs(self, before: date | None = None) -> list[LogEntry]:
-        sql, args = "SELECT * FROM logs", []
+    def logs(self, before: date | None = None, *, out_of_range: bool = False) -> list[LogEntry]:
+        """Log entries by day. Entries dated before 1990 or unreadably (stored by older versions, which did
+        not check dates) are left out unless ``out_of_range``: `stridelink log list` shows them to remove."""
+        sql, args = "SELECT * FROM logs WHERE 1=1", []
         if before is not None:
-            sql += " WHERE day < ?"
+            sql += " AND day < ?"
             args.append(before.isoformat())
-        rows = self.db.execute(sql + " ORDER BY day, entry_id", args)
-        return [
-            LogEntry(r["entry_id"], date.fromisoformat(r["day"]), r["kind"], r["side"], r["value"], r["note"],
-                     r["source"])
-            for r in rows
-        ]
+        entries = []
+        for r in self.db.execute(sql + " ORDER BY day, entry_id", args):
+            try:
+                day = date.fromisoformat(r["day"])
+            except (TypeError, ValueError):
+                day = None
+            if day is None or day < EARLIEST_DAY:
+                if not out_of_range:
+                    continue
+                day = day or EARLIEST_DAY.replace(year=1)
+            entries.append(LogEntry(r["entry_id"], day, r["kind"], r["side"], r["value"], r["note"], r["source"]))
+        return entries
+
+    def remove_log(self, entry_id: int) -> LogEntry:
+        """Delete one log entry; UnknownRunError-like LookupError when there is none with that id."""
+        matches = [e for e in self.logs(out_of_range=True) if e.entry_id == entry_id]
+        if not matches:
+            raise UnknownLogEntryError(f"no log entry {entry_id}; `stridelink log list` shows their ids")
+        with self.transaction() as db:
+            db.execute("DELETE FROM logs WHERE entry_id = ?", (entry_id,))
+        return matches[0]
 
     # Plans and exporter memory
 

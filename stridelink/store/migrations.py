@@ -125,6 +125,12 @@ def m005_record_file_origins(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m006_create_library_state(db: sqlite3.Connection) -> None:
+    """Facts about the library itself, e.g. ``needs_rebuild`` when the database was recreated over an archive."""
+    db.execute("CREATE TABLE library_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run statements one by one (``executescript`` would commit the open transaction)."""
     for statement in sql.split(";"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -103,38 +104,41 @@ def test_rows_pointing_nowhere_are_reported(library: Library) -> None:
     assert "foreign_key" in kinds and "orphan_archive" in kinds  # the original is left behind as well
 
 
-def test_orphans_and_temp_files_are_reported_and_fix_removes_only_them(library: Library) -> None:
+def _as_orphan(lib: Library, source: Path) -> Path:
+    """An original archived by an import killed before it committed the rows (named by its SHA-256)."""
+    data = source.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    return _stale_file(paths.archive_path(lib.home) / sha[:2] / f"{sha}{source.suffix.lower()}", data)
+
+
+def test_fix_restores_orphaned_originals_removes_temp_files_and_keeps_the_rest(library: Library) -> None:
     archive = paths.archive_path(library.home)
     originals = {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()}
-    orphan = _stale_file(archive / "ab" / ("ab" + "0" * 62 + ".fit"), b"written, never committed")
+    orphan = _as_orphan(library, CORPUS / "python-fitparse" / "activity-small-fenix2-run.fit")
+    junk = _stale_file(archive / "ab" / ("ab" + "0" * 62 + ".fit"), b"written, never committed")
     temp = _stale_file(archive / "cd" / ".incoming-x1y2z3", b"half a fi")
     fresh = archive / "ef" / ("ef" + "1" * 62 + ".gpx")  # an import running now: not an orphan yet
     fresh.parent.mkdir()
     fresh.write_bytes(b"<gpx/>")
 
     problems = check_library(library)
-    assert [(p.kind, p.fixable, p.archive_name) for p in problems] == [
-        ("orphan_archive", True, orphan.relative_to(archive).as_posix()),
+    name = orphan.relative_to(archive).as_posix()
+    assert sorted((p.kind, p.fixable, p.archive_name) for p in problems) == sorted([
+        ("orphan_archive", True, name),
+        ("orphan_archive", False, junk.relative_to(archive).as_posix()),
         ("temp_file", True, temp.relative_to(archive).as_posix()),
-    ]
-    assert [p.kind for p in check_library(library, min_age_s=0)] == [
-        "orphan_archive",
-        "temp_file",
-        "orphan_archive",
-    ]
-
-    result = CliRunner().invoke(doctor, ["--json"])
-    assert result.exit_code == 1
-    assert [p["kind"] for p in json.loads(result.output)["problems"]] == ["orphan_archive", "temp_file"]
+    ])
+    assert len(check_library(library, min_age_s=0)) == 4
 
     result = CliRunner().invoke(doctor, ["--fix", "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the file that is no original remains, for the user to decide
     report = json.loads(result.output)
-    assert report == {"problems": [], "removed": [p.archive_name for p in problems]}
-    assert not orphan.exists() and not temp.exists() and fresh.exists()
+    assert report["removed"] == [temp.relative_to(archive).as_posix()]
+    assert [(r["archive_name"], r["status"]) for r in report["restored"]] == [(name, "imported")]
+    assert [p["kind"] for p in report["problems"]] == ["orphan_archive"]
+    assert orphan.exists() and junk.exists() and fresh.exists() and not temp.exists()
     assert all(path.read_bytes() == data for path, data in originals.items())
-    assert len(library.runs()) == 3
-    assert check_library(library) == []
+    assert len(library.runs()) == 4
 
 
 def test_fix_leaves_user_data_and_reports_what_remains(library: Library) -> None:
@@ -143,9 +147,10 @@ def test_fix_leaves_user_data_and_reports_what_remains(library: Library) -> None
     orphan = _stale_file(paths.archive_path(library.home) / "ab" / ("ab" + "2" * 62 + ".fit"), b"x")
     result = CliRunner().invoke(doctor, ["--fix"])
     assert result.exit_code == 1
-    assert result.output.splitlines()[0] == f"removed: {orphan.relative_to(paths.archive_path(library.home))}"
+    assert "removed" not in result.output
     assert "archive_missing: original missing" in result.output
-    assert not orphan.exists()
+    assert "its bytes do not match its name: kept" in result.output
+    assert orphan.exists()
     assert len(library.runs()) == 3 and library.db.execute("SELECT count(*) FROM files").fetchone()[0] == 3
 
 
