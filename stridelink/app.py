@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+from stridelink.errors import StridelinkError
 from stridelink.importer import ImportResult, Source, find_sources, import_sources
 from stridelink.models import ExportContext, LogEntry, Plan, Run
 from stridelink.plan.activities import distinct_runs
@@ -29,7 +28,9 @@ from stridelink.plan.planner import plan_week as build_plan
 from stridelink.plan.planner import plan_weeks as build_plans
 from stridelink.plugins import get_exporter, get_readers, get_rules, pm
 from stridelink.report.page import render_report
+from stridelink.output import write_file
 from stridelink.store.library import Library
+from stridelink.text import safe
 from stridelink.weeks import current_week, iso_week, monday_of, shift_week, week_start
 
 # ----------------------------------------------------------------------------------------------- ingest
@@ -59,10 +60,12 @@ def ingest(
     *,
     workers: int | None = None,
     on_result: Callable[[ImportResult], None] | None = None,
+    on_export_error: Callable[[AutoExportError], None] | None = None,
 ) -> Ingested:
     """Import files (paths, or what ``find_files`` found), re-plan the weeks they change, run the exports.
 
     Bad files are reported in the results, never raised; ``on_result`` hears of each file as it is done.
+    An automatic export that fails goes to ``on_export_error`` (raised without one; the import is saved).
     """
     sources: list[Source | ImportResult] = []
     for item in inputs:
@@ -72,7 +75,9 @@ def ingest(
             sources.extend(find_files([item]))
     results = import_sources(library, sources, workers=workers, on_result=on_result)
     new_runs = [run_id for r in results if r.status == "imported" for run_id in r.run_ids]
-    changed = replan(library, new_runs, logged=any(r.logged_session for r in results))
+    changed = replan(
+        library, new_runs, logged=any(r.logged_session for r in results), on_export_error=on_export_error
+    )
     return Ingested(results, changed)
 
 
@@ -84,14 +89,18 @@ def log_entry(
     side: str | None = None,
     value: float | None = None,
     note: str = "",
+    on_export_error: Callable[[AutoExportError], None] | None = None,
 ) -> tuple[LogEntry, list[str]]:
     """Record pain, soreness, a knee-to-wall test or a session (``day``: default today, local time), re-plan
-    and run the exports. Returns the entry and the weeks whose plan changed."""
+    and run the exports. Returns the entry and the weeks whose plan changed.
+
+    InvalidDateError for a day before 1990 or after tomorrow. An automatic export that fails goes to
+    ``on_export_error`` (raised without one; the entry is saved either way, so retrying would log it twice)."""
     when = day or datetime.now(library.settings.tz).date()
     entry = library.add_log(when, kind, side=side, value=value, note=note)
     if entry is None:  # only entries read from files are ever recorded once; a manual one always is
         raise RuntimeError("the log entry was not recorded")
-    return entry, replan(library, [], logged=True)
+    return entry, replan(library, [], logged=True, on_export_error=on_export_error)
 
 
 # ----------------------------------------------------------------------------------------------- plans
@@ -126,11 +135,20 @@ def plan_week(library: Library, week: str | None = None) -> Plan:
     return plan
 
 
-def replan(library: Library, new_run_ids: Sequence[str], *, logged: bool = False) -> list[str]:
+def replan(
+    library: Library,
+    new_run_ids: Sequence[str],
+    *,
+    logged: bool = False,
+    on_export_error: Callable[[AutoExportError], None] | None = None,
+) -> list[str]:
     """Re-plan the weeks new runs (or new log entries) change and run the configured exports.
 
     Those are the weeks after the earliest new run, among the weeks already planned, plus this week and next;
     they are planned in one walk of the history. Returns the weeks whose plan changed.
+
+    What was imported or logged is saved before the exports run, so an export that fails does not undo it: the
+    failure goes to ``on_export_error``, or is raised as AutoExportError (naming what was saved) without one.
     """
     if not new_run_ids and not logged:
         return []
@@ -148,7 +166,13 @@ def replan(library: Library, new_run_ids: Sequence[str], *, logged: bool = False
     plans = build_plans(weeks, *_inputs(library, weeks[-1]), settings, get_rules())
     changed = [plan.week for plan in plans if _keep(library, plan)]
     if changed:
-        run_auto_exports(library)
+        try:
+            run_auto_exports(library)
+        except AutoExportError as exc:
+            exc.changed = changed
+            if on_export_error is None:
+                raise
+            on_export_error(exc)
     return changed
 
 
@@ -170,34 +194,42 @@ def weeks_from(first: str, count: int) -> list[str]:
     return [shift_week(first, i) for i in range(count)]
 
 
+class AutoExportError(StridelinkError):
+    """An automatic export (``[[export]]`` in settings.toml) failed; what triggered it was saved already."""
+
+    def __init__(self, failures: list[tuple[Path, str]]) -> None:
+        self.failures = failures
+        self.changed: list[str] = []
+        detail = "; ".join(f"{safe(path)}: {reason}" for path, reason in failures)
+        super().__init__(
+            f"saved, but the automatic export failed ({detail}); fix [[export]] in settings.toml, the next"
+            " change exports again"
+        )
+
+
 def run_auto_exports(library: Library) -> list[Path]:
-    """The exports the settings name, for this week and the following ones."""
-    written = []
+    """The exports the settings name, for this week and the following ones.
+
+    Each is tried even when an earlier one fails; AutoExportError then names every failure.
+    """
+    written, failures = [], []
     now = this_week(library)
     for auto in library.settings.exports:
-        write_atomically(auto.path, export_weeks(library, auto.format, weeks_from(now, max(auto.weeks, 1))))
+        try:
+            write_file(auto.path, export_weeks(library, auto.format, weeks_from(now, max(auto.weeks, 1))))
+        except StridelinkError as exc:
+            failures.append((auto.path, str(exc).removeprefix(f"cannot write {safe(auto.path)}: ")))
+            continue
         written.append(auto.path)
+    if failures:
+        raise AutoExportError(failures)
     return written
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step, so a calendar app never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    """Write a file the user named: atomically over a regular file, through links, into devices and pipes,
+    never creating folders (see ``stridelink.output``); OutputError in one line when it cannot."""
+    write_file(path, data)
 
 
 # ----------------------------------------------------------------------------------------------- report

@@ -176,12 +176,14 @@ def watch_folders(
     on_batch: Callable[[app.Ingested], None] | None = None,
     on_pending: Callable[[list[Pending]], None] | None = None,
     on_error: Callable[[str], None] | None = None,
+    on_export_error: Callable[[Exception], None] | None = None,
 ) -> None:
     """Import files appearing in ``folders`` until ``stop`` is set (or forever); each batch of settled files
     goes through ``app.ingest`` (import, re-plan, exports), with the settings file read again before it.
 
     ``on_pending`` hears of files that are not imported yet (still changing, gone, and at the end those still
-    waiting); ``on_error`` of a batch that could not be stored (a full disk), whose files are tried again.
+    waiting); ``on_error`` of a batch that could not be stored (a full disk), whose files are tried again;
+    ``on_export_error`` of an automatic export that failed after its batch was stored (watching goes on).
     """
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
@@ -215,7 +217,10 @@ def watch_folders(
                 library.reload_settings()  # an edit made while watching counts from the next batch
                 stored: list[ImportResult] = []
                 try:
-                    batch = app.ingest(library, ready, on_result=stored.append)
+                    batch = app.ingest(
+                        library, ready, on_result=stored.append,
+                        on_export_error=on_export_error or (lambda _exc: None),
+                    )
                 except StridelinkError as exc:
                     reported = {r.path for r in stored}
                     for path in ready:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import posixpath
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 from stridelink.errors import StridelinkError
 from stridelink_caldav.config import CalDAVConfig, redact
@@ -14,6 +16,32 @@ MESSAGE_MAX_CHARS = 240
 
 class CalDAVError(StridelinkError):
     """The server could not be reached or refused a request; the message never holds the password."""
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is no number
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def inside(calendar_url: str, href: str) -> str | None:
+    """``href`` as an absolute URL when it names something inside the calendar collection ``calendar_url``
+    (same scheme, host and port, a path under the calendar's, no ``..``); None otherwise."""
+    absolute = urljoin(calendar_url, href)
+    if _origin(absolute) != _origin(calendar_url):
+        return None
+    base = unquote(urlsplit(calendar_url).path).rstrip("/") + "/"
+    path = unquote(urlsplit(absolute).path)
+    if ".." in path.split("/") or posixpath.normpath(path) + ("/" if path.endswith("/") else "") != path:
+        return None
+    return absolute if path.startswith(base) and len(path) > len(base) else None
 
 
 def _import_caldav() -> Any:
@@ -86,8 +114,25 @@ class CalDAVCalendar:
             raise
         except self._failures as exc:
             raise self.error("cannot open the calendar", exc, self.config.calendar_url) from None
-        self.url = str(self.calendar.url)
+        url = str(self.calendar.url)
+        trusted = {_origin(self.config.url)} | ({_origin(self.config.calendar_url)} if self.config.calendar_url else set())
+        if _origin(url) not in trusted:
+            raise CalDAVError(
+                f"the server named a calendar on another server ({redact(url)}): refused; set calendar_url in"
+                " [caldav] if that is really your calendar"
+            )
+        self.url = url
         return created
+
+    def _own(self, href: str, doing: str) -> str:
+        """``href`` made absolute, or CalDAVError when it leaves the calendar: the login goes nowhere else."""
+        absolute = inside(self.url, href)
+        if absolute is None:
+            raise CalDAVError(
+                f"{doing}: the server pointed to {redact(href)}, outside the calendar {redact(self.url)}: refused"
+                " (credentials are only ever sent to the configured calendar)"
+            )
+        return absolute
 
     def existing(self, first_day: date, last_day: date) -> dict[str, RemoteEvent] | None:
         start = datetime.combine(first_day - timedelta(days=1), time(0))
@@ -110,7 +155,8 @@ class CalDAVCalendar:
                 event = self.calendar.add_event(body.decode("utf-8"), increase_seqno=False)
             else:
                 event = self._caldav.Event(
-                    self.client, url=href, data=body.decode("utf-8"), parent=self.calendar
+                    self.client, url=self._own(href, f"cannot save event {uid}"), data=body.decode("utf-8"),
+                    parent=self.calendar,
                 )
                 event.save(increase_seqno=False)
         except self._failures as exc:
@@ -118,8 +164,9 @@ class CalDAVCalendar:
         return str(event.url)
 
     def delete(self, href: str) -> None:
+        url = self._own(href, "cannot delete an event")
         try:
-            self._caldav.Event(self.client, url=href, parent=self.calendar).delete()
+            self._caldav.Event(self.client, url=url, parent=self.calendar).delete()
         except self._caldav.error.NotFoundError:
             return
         except self._failures as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from stridelink import app
-from stridelink.cli.options import json_option
+from stridelink.cli.options import ExportWarnings, json_option
 from stridelink.importer import ImportResult
 from stridelink.plugins import get_readers
 from stridelink.store.library import Library
@@ -45,6 +45,7 @@ def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None, devi
         inputs = (*inputs, *map(str, found))
     if not inputs:
         raise click.UsageError("name files or folders to import, or use --device")
+    warnings = ExportWarnings()
     with Library.open() as library:
         sources = app.find_files(inputs)
         counts: Counter[str] = Counter()
@@ -67,12 +68,17 @@ def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None, devi
                     bar.update(1)
                     report(result)
 
-                changed = app.ingest(library, sources, workers=workers, on_result=step).changed_weeks
+                changed = app.ingest(
+                    library, sources, workers=workers, on_result=step, on_export_error=warnings
+                ).changed_weeks
         else:
-            changed = app.ingest(library, sources, workers=workers, on_result=report).changed_weeks
+            changed = app.ingest(
+                library, sources, workers=workers, on_result=report, on_export_error=warnings
+            ).changed_weeks
     if not as_json:
         summary = ", ".join(f"{counts[s]} {s}" for s in ("imported", "duplicate", "skipped", "rejected"))
         click.echo(summary + (f"; plan updated for {', '.join(changed)}" if changed else ""), err=True)
+    warnings.echo()
     if counts["rejected"]:
         sys.exit(1)
 
@@ -115,14 +121,19 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
 
     with Library.open() as library:
         if once:
-            batch = app.ingest(library, candidates(targets, set(get_readers())))
+            warnings = ExportWarnings()
+            batch = app.ingest(library, candidates(targets, set(get_readers())), on_export_error=warnings)
             report(batch)
+            warnings.echo()
             if batch.rejected:
                 sys.exit(1)
             return
         click.echo(f"watching {', '.join(map(str, targets))} (Ctrl-C to stop)", err=True)
         try:
-            watch_folders(library, targets, settle_s=settle, on_batch=report, on_pending=pending, on_error=problem)
+            watch_folders(
+                library, targets, settle_s=settle, on_batch=report, on_pending=pending, on_error=problem,
+                on_export_error=lambda exc: click.echo(f"Warning: {exc}", err=True),
+            )
         except KeyboardInterrupt:
             pass
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from stridelink.weeks import week_start
+from stridelink.weeks import check_week
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,12 +26,23 @@ def _check_week(_ctx: click.Context, _param: click.Parameter, value: str | None)
     if value is None:
         return None
     try:
-        week_start(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO week such as 2026-W49") from None
-    return value
+        return check_week(value)
+    except ValueError as exc:
+        message = str(exc) if "out of range" in str(exc) else f"{value!r} is not an ISO week such as 2026-W49"
+        raise click.BadParameter(message) from None
 
 
 def week_option(help: str = "ISO week (default: this week).") -> Callable[[F], F]:
     """``--week YYYY-Www``, checked to be an ISO week."""
     return click.option("--week", metavar="YYYY-Www", callback=_check_week, help=help)
+
+
+class ExportWarnings(list[Exception]):
+    """Collects failed automatic exports during a command, to say them after what the command did."""
+
+    def __call__(self, exc: Exception) -> None:
+        self.append(exc)
+
+    def echo(self) -> None:
+        for exc in self:
+            click.echo(f"Warning: {exc}", err=True)

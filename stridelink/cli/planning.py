@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from stridelink import app
-from stridelink.cli.options import echo_json, json_option, week_option
+from stridelink.cli.options import ExportWarnings, echo_json, json_option, week_option
 from stridelink.models import Plan
 from stridelink.store.library import Library
 from stridelink.weeks import week_start
@@ -110,9 +110,13 @@ SIDE = click.option("--side", type=click.Choice(["left", "right", "both"]), defa
 
 def _log(kind: str, day: datetime | None, *, side: str | None = None, value: float | None = None,
          note: str = "") -> None:
+    warnings = ExportWarnings()
     with Library.open() as library:
-        entry, _ = app.log_entry(library, kind, day.date() if day else None, side=side, value=value, note=note)
+        entry, _ = app.log_entry(
+            library, kind, day.date() if day else None, side=side, value=value, note=note, on_export_error=warnings
+        )
     click.echo(f"logged {kind} on {entry.day.isoformat()} (entry {entry.entry_id})")
+    warnings.echo()
 
 
 @log.command()
