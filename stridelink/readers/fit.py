@@ -87,7 +87,7 @@ def read_fit(data: bytes, name: str = "") -> list[Activity]:
 
 def activities_from_messages(msgs: FitMessages) -> list[Activity]:
     if msgs.file_type not in (None, "activity"):
-        raise NotARunError(f"a FIT {msgs.file_type} file, not an activity")
+        raise NotARunError(f"{_file_kind(msgs.file_type)}, not an activity")
     offset = _relative_offset(msgs)
     sessions = [_named_sport(_shifted(s, offset)) for s in msgs.sessions] or [_fallback_session(msgs)]
     msgs.laps = [_shifted(lap, offset) for lap in msgs.laps]
@@ -138,8 +138,33 @@ def _raise_not_foot(sessions: list[dict[str, Any]], msgs: FitMessages) -> None:
         label = sub_sport.replace("_", " ") if sport == "training" else sport
         raise TrainingSessionFile(f"a {label} session, not a run (counted as an ankle session done)",
                                   start_utc=start, duration_s=duration, label=label)
-    names = ", ".join(sorted({str(s.get("sport")) for s in sessions}))
-    raise NotARunError(f"a {names} activity, not a foot activity")
+    names = sorted({_words(s.get("sport"), "sport") for s in sessions if s.get("sport") is not None})
+    if not names:
+        raise NotARunError("the file does not say which sport it recorded")
+    raise NotARunError(f"{_article(', '.join(names))} activity, not a foot activity")
+
+
+def _words(value: Any, table: str) -> str:
+    """A profile name for people: ``stand_up_paddleboarding`` -> "stand up paddleboarding"; a number the
+    profile does not name -> "sport 254"."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        named = Profile["types"][table].get(int(value))
+        return named.replace("_", " ") if named else f"{table} {int(value)}"
+    return str(value).replace("_", " ")
+
+
+def _article(words: str) -> str:
+    return f"{'an' if words[:1].lower() in 'aeiou' else 'a'} {words}"
+
+
+def _file_kind(file_type: Any) -> str:
+    """What a FIT file that is no activity holds: "a FIT settings file", "a FIT file of unknown type 8"."""
+    words = _words(file_type, "file")
+    if words.startswith("file "):
+        return f"a FIT file of unknown type {words.removeprefix('file ')}"
+    return f"a FIT {words} file"
 
 
 def _time(value: Any) -> datetime | None:
