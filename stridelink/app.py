@@ -27,11 +27,13 @@ from stridelink.plan.activities import distinct_runs
 from stridelink.plan.planner import plan_week as build_plan
 from stridelink.plan.planner import plan_weeks as build_plans
 from stridelink.plugins import get_exporter, get_readers, get_rules, pm
-from stridelink.report.page import render_report
 from stridelink.output import write_file
+from stridelink.report.page import latest_period_end, render_report
 from stridelink.store.library import Library
 from stridelink.text import safe
 from stridelink.weeks import current_week, iso_week, monday_of, shift_week, week_start
+
+DEFAULT_REPORT_WEEKS = 12
 
 # ----------------------------------------------------------------------------------------------- ingest
 
@@ -235,10 +237,17 @@ def write_atomically(path: Path, data: bytes) -> None:
 # ----------------------------------------------------------------------------------------------- report
 
 
-def report_page(library: Library, weeks: int, *, today: date | None = None) -> str:
-    """The HTML report of the ``weeks`` ISO weeks ending with the one holding ``today`` (default: today)."""
+def report_page(library: Library, weeks: int | None = None, *, today: date | None = None) -> str:
+    """The HTML report of the ``weeks`` ISO weeks ending with the one holding ``today`` (default: today).
+
+    Without ``weeks``: 12 weeks, ending with the latest run's week when no run is that recent (a library of
+    older runs shows them, not empty charts).
+    """
     tz = library.settings.tz
     today = today or datetime.now(tz).date()
     runs = distinct_runs(library.runs())  # a run imported as FIT and GPX counts once
     plan = plan_week(library, iso_week(monday_of(today)))
-    return render_report(runs, plan, weeks=weeks, today=today, tz=tz, logs=library.logs())
+    end = latest_period_end(runs, today=today, weeks=DEFAULT_REPORT_WEEKS, tz=tz) if weeks is None else None
+    return render_report(
+        runs, plan, weeks=weeks or DEFAULT_REPORT_WEEKS, today=today, tz=tz, logs=library.logs(), period_end=end
+    )

@@ -28,3 +28,8 @@ def _escape(match: re.Match[str]) -> str:
 def safe(text: object) -> str:
     """``text`` as one printable line: control characters and the like shown as escapes (``\\n``, ``\\e``)."""
     return _UNSAFE.sub(_escape, str(text))
+
+
+def words(key: str | None) -> str:
+    """An internal key as words for people: ``calf_strength`` -> ``calf strength``; None -> ``""``."""
+    return "" if key is None else str(key).replace("_", " ")

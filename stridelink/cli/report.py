@@ -8,14 +8,16 @@ import click
 
 from stridelink import app
 from stridelink.store.library import Library
+from stridelink.text import safe
 
 
 @click.command(name="report")
-@click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True,
-              help="How many ISO weeks, ending with this one.")
+@click.option("--weeks", type=click.IntRange(1, 520), default=None,
+              help="How many ISO weeks, ending with this one.  [default: 12, ending with the latest run's week"
+                   " when no run is that recent]")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="The HTML file to write.")
-def report(weeks: int, output: Path) -> None:
+def report(weeks: int | None, output: Path) -> None:
     """Write one self-contained HTML page: weekly trends, this week's plan and the runs.
 
     The page has no external links and no scripts, so it opens offline, on a phone, or as a mail attachment.
@@ -28,11 +30,8 @@ def report(weeks: int, output: Path) -> None:
     with Library.open() as library:
         page = app.report_page(library, weeks)
     output = output.expanduser()
-    try:
-        output.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(str(output))
+    app.write_atomically(output, page.encode("utf-8"))
+    click.echo(safe(output))
 
 
 COMMANDS = (report,)

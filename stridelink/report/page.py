@@ -22,6 +22,7 @@ import pandas as pd
 
 from stridelink.models import LogEntry, Plan, Run
 from stridelink.weeks import iso_week, monday_of
+from stridelink.text import words
 
 # (id, title) of every chart, in page order.
 CHARTS = (
@@ -234,10 +235,14 @@ def _legend(ax: Any, handles: list[Any] | None = None) -> None:
               handlelength=1.6, columnspacing=1.2)
 
 
-def _no_data(ax: Any, values: pd.Series, what: str) -> None:
+def _no_data(ax: Any, values: pd.Series, what: str, *also: Any) -> None:
+    """Say so on an empty chart, and leave its value axes bare (no made-up scale such as -0.03 to 0.03)."""
     if not values.notna().any():
         ax.text(0.5, 0.5, f"No {what} in these weeks", transform=ax.transAxes, ha="center", va="center",
                 color=_MUTED)
+        for axis in (ax, *also):
+            axis.set_ylim(0, 1)
+            axis.set_yticks([])
 
 
 def _chart_load(fig: Any, week: pd.DataFrame, labels: list[str], empty: np.ndarray) -> None:
@@ -249,6 +254,8 @@ def _chart_load(fig: Any, week: pd.DataFrame, labels: list[str], empty: np.ndarr
               markers=len(week) <= 26)  # the mean has no gaps to bridge
         ax.set_ylabel("distance (km)" if unit == "km" else "time (h)")
         _headroom(ax, [week[column], week[f"{column}_mean"]])
+        if not (week[column].fillna(0) > 0).any():
+            _no_data(ax, week[column].where(week[column] > 0), "runs")
         _legend(ax)
 
 
@@ -306,7 +313,7 @@ def _chart_climb(fig: Any, week: pd.DataFrame, labels: list[str], empty: np.ndar
     _line(right, week["climb_m_per_km"], _ORANGE, "m per km", "climb-per-km-line")
     _headroom(right, [week["climb_m_per_km"]])
     right.set_ylabel("m per km")
-    _no_data(ax, week["climb_m"], "elevation data")
+    _no_data(ax, week["climb_m"], "elevation data", right)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     _legend(ax, handles)
 
@@ -330,6 +337,7 @@ def _chart_trail(fig: Any, week: pd.DataFrame, labels: list[str], empty: np.ndar
     ax.set_ylim(0, 109)
     ax.set_yticks([0, 25, 50, 75, 100])
     ax.set_ylabel("on trail (%)")
+    _no_data(ax, week["trail_runs_pct"], "runs")
     _legend(ax)
 
 
@@ -514,13 +522,18 @@ def _charts(week: pd.DataFrame) -> str:
     return f'<div class="charts">{"".join(figures)}</div>'
 
 
-def _run_link(run_id: str, listed: set[str]) -> str:
+def _run_link(run_id: str, listed: dict[str, str]) -> str:
+    """A run named as people know it (its day and file), linked to its row when the page lists it."""
     if run_id in listed:
-        return f'<a class="runid" href="#run-{_esc(run_id)}">{_esc(run_id)}</a>'
+        return f'<a class="runid" href="#run-{_esc(run_id)}">{_esc(listed[run_id])}</a>'
     return f'<span class="runid">{_esc(run_id)}</span>'
 
 
-def _plan_section(plan: Plan | None, listed: set[str]) -> str:
+def _run_label(run: Run, tz: tzinfo) -> str:
+    return f"{run.start_utc.astimezone(tz):%a %d %b} ({run.file_name or run.run_id})"
+
+
+def _plan_section(plan: Plan | None, listed: dict[str, str]) -> str:
     if plan is None:
         return ('<section id="plan" class="plan"><h2>This week\'s plan</h2><p class="muted">No plan yet: '
                 "import some runs, then <code>stridelink plan</code> shows this week's ankle programme.</p></section>")
@@ -538,7 +551,7 @@ def _plan_section(plan: Plan | None, listed: set[str]) -> str:
             runs = ", ".join(_run_link(r, listed) for r in adj.run_ids)
             because = f'<div class="because">Runs: {runs}</div>' if runs else ""
             items.append(
-                f'<li class="adjustment" data-kind="{_esc(adj.kind)}"><span class="kind">{_esc(adj.kind)}</span> '
+                f'<li class="adjustment" data-kind="{_esc(adj.kind)}"><span class="kind">{_esc(words(adj.kind))}</span> '
                 f"<strong>{_esc(adj.summary)}</strong><div class=\"reason\">{_esc(adj.reason)}</div>{because}</li>"
             )
         parts.append(f'<ul class="adjustments">{"".join(items)}</ul>')
@@ -548,9 +561,9 @@ def _plan_section(plan: Plan | None, listed: set[str]) -> str:
     if not plan.sessions:
         parts.append('<p class="muted">No sessions this week.</p>')
     for session in sorted(plan.sessions, key=lambda s: (s.date, s.slot)):
-        focus = ", ".join(session.focus)
+        focus = ", ".join(words(f) for f in session.focus)
         rows = "".join(
-            f"<tr><td>{_esc(e.name)}</td><td>{_esc(e.dose)}</td><td>{_esc(e.focus)}</td></tr>"
+            f"<tr><td>{_esc(e.name)}</td><td>{_esc(e.dose)}</td><td>{_esc(words(e.focus))}</td></tr>"
             for e in session.exercises
         )
         table = (f'<div class="scroll"><table class="exercises"><thead><tr><th scope=col>exercise</th>'
@@ -579,7 +592,8 @@ def _runs_section(period_runs: list[Run], tz: tzinfo) -> str:
         hill = "–" if s is None or s.hill_session is None else ("yes" if s.hill_session else "no")
         rows.append(
             f'<tr id="run-{_esc(run.run_id)}"><td><time datetime="{_esc(local.isoformat())}">{local:%a %d %b %Y %H:%M}'
-            f'</time><div class="sub" title="{_esc(run.file_name)}">{_esc(run.run_id)}</div></td>'
+            f'</time><div class="sub" title="{_esc(run.file_name)}">{_esc(run.file_name)} · {_esc(words(run.sport))}'
+            f' · <span class="runid">{_esc(run.run_id)}</span></div></td>'
             f'<td class="num">{_num(distance / 1000 if distance is not None else None, 2)}</td>'
             f'<td class="num">{_hours(duration)}</td>'
             f'<td><span class="surface {_esc(surface)}">{_esc(surface)}</span></td>'
@@ -672,27 +686,36 @@ def render_report(
     today: date,
     tz: tzinfo,
     logs: Sequence[LogEntry] = (),
+    period_end: date | None = None,
 ) -> str:
-    """The report page for the ``weeks`` ISO weeks ending with the one holding ``today`` (in ``tz``).
+    """The report page for the ``weeks`` ISO weeks ending with the one holding ``today`` (in ``tz``), or the one
+    holding ``period_end`` when given (see ``latest_period_end``); the plan shown is ``plan`` all the same.
 
     ``runs`` may be the whole library: only the period (and the 3 weeks before it, for the load mean) is
     aggregated. The same inputs always give the same bytes.
     """
     if weeks < 1:
         raise ValueError("weeks must be at least 1")
-    period = Period.ending(today, weeks)
+    period = Period.ending(period_end or today, weeks)
     week = weekly_summary(runs, period=period, tz=tz)
     period_runs = [r for r in runs if period.first_monday <= r.start_utc.astimezone(tz).date() < period.end]
-    listed = {r.run_id for r in period_runs}
+    listed = {r.run_id: _run_label(r, tz) for r in period_runs}
     last_day = period.end - timedelta(days=1)
-    first_week, last_week = iso_week(period.first_monday), iso_week(monday_of(today))
+    first_week, last_week = iso_week(period.first_monday), iso_week(monday_of(period_end or today))
     span = f"{first_week} to {last_week}" if weeks > 1 else first_week
     title = f"stridelink report, {first_week} to {last_week}" if weeks > 1 else f"stridelink report, {first_week}"
     body = [
         (
             f'<header class="top"><div><h1>Running and ankle report</h1><p>{weeks} week{"s" if weeks != 1 else ""}: '
             f"{_esc(_day(period.first_monday))} – {_esc(_day(last_day))} (ISO weeks {span}) · "
-            f"made {_esc(_day(today))}</p></div></header><main>"
+            f"made {_esc(_day(today))}</p>"
+            + (
+                f'<p class="muted" id="period-note">No runs in the {weeks} weeks up to today: these are the {weeks}'
+                f" weeks up to your latest run.</p>"
+                if period_end is not None and monday_of(period_end) != monday_of(today)
+                else ""
+            )
+            + "</div></header><main>"
         ),
         _summary_cards(week, period_runs),
         "<h2>Trends per week</h2>",
@@ -717,3 +740,14 @@ def render_report(
         f'<meta name="generator" content="stridelink"><title>{_esc(title)}</title>'
         f"<style>{_CSS}</style></head><body>" + "\n".join(body) + "</body></html>\n"
     )
+
+
+def latest_period_end(runs: Sequence[Run], *, today: date, weeks: int, tz: tzinfo) -> date | None:
+    """The day of the latest run when no run falls in the ``weeks`` weeks ending ``today`` (so a default report
+    of a library whose runs are older shows them, not empty charts); None when some run does."""
+    if not runs:
+        return None
+    latest = max(run.start_utc for run in runs).astimezone(tz).date()
+    if latest >= Period.ending(today, weeks).first_monday:
+        return None
+    return latest
