@@ -105,6 +105,15 @@ def log_entry(
     return entry, replan(library, [], logged=True, on_export_error=on_export_error)
 
 
+def remove_log_entry(
+    library: Library, entry_id: int, *, on_export_error: Callable[[AutoExportError], None] | None = None
+) -> tuple[LogEntry, list[str]]:
+    """Remove one log entry (UnknownLogEntryError when there is none), re-plan and run the exports.
+    Returns the entry removed and the weeks whose plan changed."""
+    entry = library.remove_log(entry_id)
+    return entry, replan(library, [], logged=True, on_export_error=on_export_error)
+
+
 # ----------------------------------------------------------------------------------------------- plans
 
 

@@ -1,4 +1,6 @@
-"""The ``json`` exporter: the plan JSON of ``stridelink plan --json``; a list when several weeks are exported.
+"""The ``json`` exporter: a list of plans, one per week exported, each the JSON of ``stridelink plan --json``.
+
+Always a list, for one week as for several, so a script reads every export the same way.
 
 Written like any third-party plugin: it uses only stridelink's public API.
 """
@@ -12,7 +14,7 @@ import stridelink
 
 
 def write_json(plans: Sequence[stridelink.Plan], context: stridelink.ExportContext) -> bytes:
-    data = plans[0].to_dict() if len(plans) == 1 else [plan.to_dict() for plan in plans]
+    data = [plan.to_dict() for plan in plans]
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -23,6 +25,6 @@ def register_exporters(register: Callable[[stridelink.Exporter], None]) -> None:
             name="json",
             suffix=".json",
             write=write_json,
-            description="The plan as JSON: one object for one week, a list for several",
+            description="The plans as JSON: a list with one plan object per week",
         )
     )

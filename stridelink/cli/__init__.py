@@ -21,6 +21,7 @@ import click
 from stridelink import __version__
 from stridelink.errors import StridelinkError
 from stridelink.plugins import load_plugins, pm
+from stridelink.text import safe
 
 
 class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a decorator and a with-block
@@ -33,7 +34,7 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if isinstance(exc, StridelinkError):
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(safe(str(exc))) from None
         if isinstance(exc, KeyboardInterrupt):  # Ctrl-C: one line and the conventional status, no traceback
             click.echo("interrupted: what was reported above is stored whole, nothing is half-stored; "
                        "run the command again to finish", err=True)  # fmt: skip

@@ -11,6 +11,7 @@ import click
 
 from stridelink import app
 from stridelink.cli.options import ExportWarnings, json_option
+from stridelink.text import safe
 from stridelink.importer import ImportResult
 from stridelink.plugins import get_readers
 from stridelink.store.library import Library
@@ -56,10 +57,10 @@ def import_cmd(inputs: tuple[str, ...], as_json: bool, workers: int | None, devi
             if as_json:
                 click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
             elif result.status in ("skipped", "rejected"):
-                line = f"{result.status}: {result.path}: {result.error}"
+                line = f"{result.status}: {safe(result.path)}: {safe(result.error)}"
                 click.echo(line, err=result.status == "rejected")
             elif not show_bar:
-                click.echo(f"{result.status}: {result.path} ({', '.join(result.run_ids)})")
+                click.echo(f"{result.status}: {safe(result.path)} ({', '.join(result.run_ids)})")
 
         if show_bar:
             with click.progressbar(length=len(sources), label="Importing", file=sys.stderr) as bar:
@@ -109,7 +110,7 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
                 click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
             else:
                 detail = result.error or ", ".join(result.run_ids)
-                click.echo(f"{result.status}: {result.path} ({detail})")
+                click.echo(f"{result.status}: {safe(result.path)} ({safe(detail)})")
         if batch.changed_weeks and not as_json:
             click.echo(f"plan updated for {', '.join(batch.changed_weeks)}")
 
@@ -128,7 +129,7 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
             if batch.rejected:
                 sys.exit(1)
             return
-        click.echo(f"watching {', '.join(map(str, targets))} (Ctrl-C to stop)", err=True)
+        click.echo(f"watching {', '.join(map(safe, targets))} (Ctrl-C to stop)", err=True)
         try:
             watch_folders(
                 library, targets, settle_s=settle, on_batch=report, on_pending=pending, on_error=problem,

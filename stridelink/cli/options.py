@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from stridelink.weeks import check_week
 
@@ -46,3 +47,34 @@ class ExportWarnings(list[Exception]):
     def echo(self) -> None:
         for exc in self:
             click.echo(f"Warning: {exc}", err=True)
+
+
+def complete_formats(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Tab completion of exporter names (the built-in ones and plugins')."""
+    from stridelink.plugins import get_exporters
+
+    try:
+        exporters = get_exporters()
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    return [
+        CompletionItem(name, help=exporter.description)
+        for name, exporter in sorted(exporters.items())
+        if name.startswith(incomplete.lower())
+    ]
+
+
+def complete_run_ids(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Tab completion of the library's run ids, with each run's start and file as help."""
+    from stridelink.store.library import Library
+
+    try:
+        with Library.open() as library:
+            runs = library.runs()
+    except Exception:  # noqa: BLE001 - a missing or damaged library completes nothing
+        return []
+    return [
+        CompletionItem(run.run_id, help=f"{run.start_utc:%Y-%m-%d %H:%M} {run.file_name}")
+        for run in runs
+        if run.run_id.startswith(incomplete)
+    ]

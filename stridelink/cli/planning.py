@@ -7,11 +7,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from stridelink import app
-from stridelink.cli.options import ExportWarnings, echo_json, json_option, week_option
+from stridelink.cli.options import ExportWarnings, complete_formats, echo_json, json_option, week_option
+from stridelink.errors import InvalidDateError
 from stridelink.models import Plan
-from stridelink.store.library import Library
+from stridelink.store.library import EARLIEST_DAY, Library, check_day
+from stridelink.text import safe, words
 from stridelink.weeks import week_start
 
 
@@ -26,7 +29,7 @@ def echo_plan(plan: Plan) -> None:
     if plan.adjustments:
         click.echo("\nThis week's adjustments")
         for adj in plan.adjustments:
-            click.echo(f"  [{adj.kind}] {adj.summary}")
+            click.echo(f"  [{words(adj.kind)}] {adj.summary}")
             click.echo(f"      why: {adj.reason}")
             if adj.run_ids:
                 click.echo(f"      runs: {', '.join(adj.run_ids)}")
@@ -34,7 +37,8 @@ def echo_plan(plan: Plan) -> None:
         click.echo("\nNo adjustments this week: the programme continues as planned.")
     click.echo("\nSessions")
     for session in plan.sessions:
-        click.echo(f"  {session.date:%a %d %b}  {session.title} ({session.duration_min} min; {', '.join(session.focus)})")
+        focus = ", ".join(words(f) for f in session.focus)
+        click.echo(f"  {session.date:%a %d %b}  {session.title} ({session.duration_min} min; {focus})")
         for exercise in session.exercises:
             click.echo(f"      - {exercise.name}: {exercise.dose}")
         if session.why:
@@ -63,7 +67,7 @@ def plan(week: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("format_name", metavar="FORMAT")
+@click.argument("format_name", metavar="FORMAT", shell_complete=complete_formats)
 @week_option()
 @click.option("--weeks", type=click.IntRange(1, 52), default=1, show_default=True, help="How many weeks from --week.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
@@ -88,7 +92,7 @@ def export(format_name: str, week: str | None, weeks: int, output: Path | None) 
         stdout.flush()
     else:
         app.write_atomically(output, data)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {safe(output)}", err=True)
 
 
 @click.group()
@@ -104,7 +108,19 @@ def log() -> None:
     """
 
 
-DAY = click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: today).")
+def _check_day(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime | None:
+    if value is not None:
+        try:
+            check_day(value.date())
+        except InvalidDateError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+DAY = click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), callback=_check_day,
+    help="The day, from 1990 to tomorrow (default: today).",
+)
 SIDE = click.option("--side", type=click.Choice(["left", "right", "both"]), default="both", show_default=True)
 
 
@@ -165,20 +181,53 @@ def session(minutes: int, day: datetime | None, note: str) -> None:
 @log.command(name="list")
 @json_option
 def list_logs(as_json: bool) -> None:
-    """List what was logged."""
+    """List what was logged, each entry with its id (`stridelink log rm ID` removes one)."""
     with Library.open() as library:
-        entries = library.logs()
+        entries = library.logs(out_of_range=True)
     rows = [
-        {"entry_id": e.entry_id, "day": e.day.isoformat(), "kind": e.kind, "side": e.side, "value": e.value,
-         "note": e.note, "source": e.source}
+        {"id": e.entry_id, "date": e.day.isoformat(), "kind": e.kind, "side": e.side, "value": e.value,
+         "note": e.note, "source": e.source,
+         "counted": EARLIEST_DAY <= e.day}
         for e in entries
     ]
     if as_json:
         echo_json(rows)
         return
+    if not rows:
+        click.echo("Nothing logged yet: `stridelink log pain|soreness|knee-to-wall|session` records an entry.")
+        return
+    click.echo(f"{'id':>5}  {'date':<10}  entry")
     for row in rows:
         side = f" ({row['side']})" if row["side"] else ""
-        click.echo(f"{row['day']}  {row['kind']}{side}: {row['value']}  {row['note']}")
+        value = "" if row["value"] is None else f": {row['value']:g}"
+        note = f"  {safe(row['note'])}" if row["note"] else ""
+        ignored = "  [date out of range: not counted; remove it]" if not row["counted"] else ""
+        click.echo(f"{row['id']:>5}  {row['date']:<10}  {words(row['kind'])}{side}{value}{note}{ignored}")
+
+
+def _complete_log_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    try:
+        with Library.open() as library:
+            entries = library.logs(out_of_range=True)
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    return [
+        CompletionItem(str(e.entry_id), help=f"{e.day.isoformat()} {words(e.kind)}")
+        for e in entries
+        if str(e.entry_id).startswith(incomplete)
+    ]
+
+
+@log.command(name="rm")
+@click.argument("entry_id", metavar="ID", type=click.IntRange(min=1), shell_complete=_complete_log_ids)
+def remove_log(entry_id: int) -> None:
+    """Remove one log entry (ids: `stridelink log list`); the plan follows at once."""
+    warnings = ExportWarnings()
+    with Library.open() as library:
+        entry, _ = app.remove_log_entry(library, entry_id, on_export_error=warnings)
+    side = f" ({entry.side})" if entry.side else ""
+    click.echo(f"removed entry {entry.entry_id}: {words(entry.kind)}{side} on {entry.day.isoformat()}")
+    warnings.echo()
 
 
 COMMANDS = (plan, export, log)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from stridelink.cli.options import echo_json, json_option
+from stridelink.cli.options import complete_run_ids, echo_json, json_option
 from stridelink.store.library import Library
+from stridelink.text import safe, words
 
 
 @click.command()
@@ -20,15 +21,17 @@ def runs(as_json: bool) -> None:
     if not rows:
         click.echo("No runs yet: `stridelink import PATH` reads your watch's files.")
         return
+    click.echo(f"{'run':<14} {'start (UTC)':<16}  {'sport':<16} {'distance':>9} {'time':>8}  file")
     for row in rows:
         km = f"{row['distance_m'] / 1000:.2f} km" if row["distance_m"] else "-"
         minutes = f"{row['duration_s'] / 60:.0f} min" if row["duration_s"] else "-"
-        sport = row["sport"] + (f"/{row['sub_sport']}" if row["sub_sport"] not in (None, "generic") else "")
-        click.echo(f"{row['run_id']:<14} {row['start_utc'][:16]:<16}  {sport:<16} {km:>9} {minutes:>8}  {row['file_name']}")
+        sport = words(row["sport"]) + (f"/{words(row['sub_sport'])}" if row["sub_sport"] not in (None, "generic") else "")
+        start = row["start_utc"][:16].replace("T", " ")
+        click.echo(f"{row['run_id']:<14} {start:<16}  {sport:<16} {km:>9} {minutes:>8}  {safe(row['file_name'])}")
 
 
 @click.command()
-@click.argument("run_id")
+@click.argument("run_id", shell_complete=complete_run_ids)
 @json_option
 def show(run_id: str, as_json: bool) -> None:
     """Show one run and the signals read from it."""
@@ -39,7 +42,7 @@ def show(run_id: str, as_json: bool) -> None:
         return
     for key, value in data.items():
         if key != "signals":
-            click.echo(f"{key:<24} {value}")
+            click.echo(f"{key:<24} {safe(value)}")
     click.echo("signals:")
     for key, value in data["signals"].items():
         shown = f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else value

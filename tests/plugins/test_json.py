@@ -16,8 +16,8 @@ def test_registered_as_json(exporter):
     assert (exporter.name, exporter.suffix) == ("json", ".json")
 
 
-def test_one_week_is_the_contract_plan_object(exporter, plan, context):
-    data = json.loads(exporter.write([plan], context()))
+def test_one_week_is_a_list_of_the_contract_plan_object(exporter, plan, context):
+    [data] = json.loads(exporter.write([plan], context()))
     assert data["week"] == "2026-W49"
     assert data["stage"] == {"number": 2, "name": "Build"}
     assert data["adjustments"] == [
@@ -52,4 +52,4 @@ def test_unicode_and_quotes_survive(exporter, make_plan, replan, context):
     )
     raw = exporter.write([plan], context())
     assert "Knöchel".encode() in raw  # written as UTF-8, not \u escapes
-    assert json.loads(raw)["sessions"][2]["title"] == 'Flow "lite" — Knöchel'
+    assert json.loads(raw)[0]["sessions"][2]["title"] == 'Flow "lite" — Knöchel'
