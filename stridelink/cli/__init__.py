@@ -13,6 +13,7 @@ group, so plugin commands get it too.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from types import TracebackType
 from typing import Any
 
@@ -20,6 +21,7 @@ import click
 
 from stridelink import __version__
 from stridelink.errors import StridelinkError
+from stridelink.store.library import database_failure
 from stridelink.plugins import load_plugins, pm
 from stridelink.text import safe
 
@@ -35,6 +37,8 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
     ) -> None:
         if isinstance(exc, StridelinkError):
             raise click.ClickException(safe(str(exc))) from None
+        if isinstance(exc, sqlite3.Error):  # the database failed under a command (read-only, full disk, damage)
+            raise click.ClickException(safe(database_failure(exc))) from None
         if isinstance(exc, KeyboardInterrupt):  # Ctrl-C: one line and the conventional status, no traceback
             click.echo("interrupted: what was reported above is stored whole, nothing is half-stored; "
                        "run the command again to finish", err=True)  # fmt: skip

@@ -186,8 +186,8 @@ def list_logs(as_json: bool) -> None:
         entries = library.logs(out_of_range=True)
     rows = [
         {"id": e.entry_id, "date": e.day.isoformat(), "kind": e.kind, "side": e.side, "value": e.value,
-         "note": e.note, "source": e.source,
-         "counted": EARLIEST_DAY <= e.day}
+         "note": e.note, "source": e.source, "counted": EARLIEST_DAY <= e.day,
+         "entry_id": e.entry_id, "day": e.day.isoformat()}  # the names of earlier versions, kept for scripts
         for e in entries
     ]
     if as_json:

@@ -211,6 +211,19 @@ def _use_wal(db: sqlite3.Connection, wait_s: float = 60.0) -> None:
             time.sleep(0.05)
 
 
+def database_failure(exc: sqlite3.Error) -> str:
+    """One line for a database error met while a command works (after the library opened)."""
+    text = str(exc)
+    if "readonly" in text:
+        return (f"the library cannot be written ({text}): stridelink needs write access to its folder"
+                " (`stridelink path` shows it); nothing was changed")
+    if "full" in text:
+        return f"the disk holding the library is full ({text}): free some space and try again; nothing was changed"
+    if "locked" in text or "busy" in text:
+        return f"the library is busy ({text}): another stridelink holds it; try again in a moment"
+    return f"the library's database failed ({text}): `stridelink doctor` checks it"
+
+
 def _open_error(home: Path, exc: sqlite3.Error) -> LibraryError:
     """The one-line reason a library cannot be opened."""
     text = str(exc)

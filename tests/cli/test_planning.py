@@ -44,7 +44,7 @@ def test_plan_json_follows_the_contract_and_cites_runs() -> None:
     assert sum(1 for s in plan["sessions"] if s["kind"] == "ankle") == 2
     assert sum(1 for s in plan["sessions"] if s["kind"] == "flow") == 1
     human = runner.invoke(cli, ["plan", "--week", WEEK])
-    assert "more_lateral" in human.output and "why:" in human.output
+    assert "more lateral" in human.output and "more_lateral" not in human.output and "why:" in human.output
 
 
 def test_a_week_before_any_run_has_no_adjustments() -> None:
@@ -136,7 +136,7 @@ def test_python_dash_m_and_version() -> None:
 def test_demo_writes_a_calendar_and_a_report_without_touching_the_library(tmp_path, library_home) -> None:
     result = CliRunner().invoke(cli, ["demo", "--output-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "more_lateral" in result.output and "trail (device)" in result.output
+    assert "more lateral" in result.output and "trail (device)" in result.output
     calendar = icalendar.Calendar.from_ical((tmp_path / "demo.ics").read_bytes())
     assert len(list(calendar.walk("VEVENT"))) == 7  # a session every day of the week
     assert 'id="chart-cadence"' in (tmp_path / "report.html").read_text()
