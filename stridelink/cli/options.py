@@ -66,8 +66,11 @@ def complete_formats(_ctx: click.Context, _param: click.Parameter, incomplete: s
 
 def complete_run_ids(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Tab completion of the library's run ids, with each run's start and file as help."""
+    from stridelink import paths
     from stridelink.store.library import Library
 
+    if not paths.db_path().is_file():  # completing must not create a library
+        return []
     try:
         with Library.open() as library:
             runs = library.runs()

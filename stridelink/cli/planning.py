@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from stridelink import app
+from stridelink import app, paths
 from stridelink.cli.options import ExportWarnings, complete_formats, echo_json, json_option, week_option
 from stridelink.errors import InvalidDateError
 from stridelink.models import Plan
@@ -206,6 +206,8 @@ def list_logs(as_json: bool) -> None:
 
 
 def _complete_log_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    if not paths.db_path().is_file():  # completing must not create a library
+        return []
     try:
         with Library.open() as library:
             entries = library.logs(out_of_range=True)

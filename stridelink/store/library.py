@@ -292,13 +292,15 @@ class Library:
             _use_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            applied = migrate(db)
-            if "m001_create_library" in applied:  # a new database: is there an archive it knows nothing of?
-                originals = archived_originals(home)
-                if originals:
-                    db.execute(
-                        "INSERT OR REPLACE INTO library_state VALUES ('needs_rebuild', ?)", (str(len(originals)),)
-                    )
+            # A database without tables is new: is there an archive it knows nothing of? Looked at before the
+            # tables exist, so no other process can have archived through this database yet.
+            fresh = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            originals = archived_originals(home) if fresh else []
+            migrate(db)
+            if originals:
+                db.execute(
+                    "INSERT OR REPLACE INTO library_state VALUES ('needs_rebuild', ?)", (str(len(originals)),)
+                )
             lost = db.execute("SELECT value FROM library_state WHERE key = 'needs_rebuild'").fetchone()
         except sqlite3.Error as exc:
             db.close()
