@@ -30,6 +30,7 @@ def test_files_written_in_pieces_are_imported_once_and_exports_refreshed(tmp_pat
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     calendar = tmp_path / "synced" / "ankle.ics"
+    calendar.parent.mkdir()  # automatic exports write into a folder that exists; they never create one
     library_home.mkdir(parents=True)
     (library_home / "settings.toml").write_text(f'[[export]]\nformat = "ics"\npath = "{calendar}"\n')
     batches: list[tuple[list, list]] = []
