@@ -12,9 +12,10 @@ What the reader decides, and why:
   file: when the median of the non-zero cadence values is below ``STRIDE_CADENCE_LIMIT_SPM`` for the sport
   (120 for running, 70 for walking and hiking), the values are strides and are doubled to steps per minute.
 - **Sport.** From ``<trk><type>`` (Garmin and Apple words, Strava's numbers ``9`` run and ``1`` ride, Locus's
-  ``<activity>`` track extension). Without a type the speed decides: a median moving speed above
-  ``MAX_MEDIAN_FOOT_SPEED_MPS`` is not a foot activity (skipped), below ``WALK_SPEED_MPS`` it is walking, else running.
-  Tracks of different foot/non-foot types in one file yield one activity per foot track.
+  ``<activity>`` track extension). Without a type the evidence decides (``stridelink.readers.sport``: the creator,
+  speed, cadence against speed, track length): what no foot activity does is skipped with the reason; a median
+  moving speed below 6 km/h is walking, anything else running. Tracks of different foot/non-foot types in one
+  file yield one activity per foot track.
 - **Time.** Any offset is converted to UTC, times without one are UTC (the GPX rule), times before the GPS epoch
   are placeholders (GPSBabel writes 1901 for "no time") and count as missing. Points out of time order are
   dropped (the fewest needed). Several segments and tracks are joined; the gap between them is a pause and adds
@@ -43,13 +44,19 @@ from stridelink import columns as col
 from stridelink.errors import NotARunError, UnreadableFileError
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
-from stridelink.readers.xmlsafe import _BOM, _WHITESPACE, MAX_DEPTH, check_prolog, iterparse, local_name
+from stridelink.readers.sport import Evidence, foot_sport_from_evidence
+from stridelink.readers.xmlsafe import (
+    _BOM,
+    _WHITESPACE,
+    MAX_DEPTH,
+    check_prolog,
+    iterparse,
+    local_name,
+    tolerant,
+)
 from stridelink.units import haversine_steps_m
 
 FOOT_SPORTS = ("running", "walking", "hiking")
-MAX_MEDIAN_FOOT_SPEED_MPS = 6.5  # 23 km/h median while moving: faster than any foot activity
-WALK_SPEED_MPS = 1.7  # 6 km/h: slower than this while moving is walking
-MOVING_SPEED_MPS = 0.5
 STRIDE_CADENCE_LIMIT_SPM = {"running": 120.0, "walking": 70.0, "hiking": 70.0}
 MIN_TIMED_SHARE = 0.5  # below this share of timed points a track is a drawn route
 GPS_EPOCH = pd.Timestamp("1980-01-06", tz="UTC")
@@ -125,17 +132,12 @@ def refuse_not_foot(label: str | None) -> tuple[str, str | None] | None:
     return known
 
 
-def foot_sport(label: str | None, median_speed_mps: float) -> tuple[str, str | None]:
-    """The sport of a recording from its type, else from its speed; NotARunError when it is not on foot."""
+def foot_sport(label: str | None, evidence: Evidence) -> tuple[str, str | None]:
+    """The sport of a recording from its type, else from the evidence; NotARunError when it is not on foot."""
     known = refuse_not_foot(label)
     if known is not None:
         return known
-    if median_speed_mps > MAX_MEDIAN_FOOT_SPEED_MPS:
-        raise NotARunError(
-            f"not a foot activity: median moving speed {median_speed_mps:.1f} m/s "
-            f"({median_speed_mps * 3.6:.0f} km/h) is above {MAX_MEDIAN_FOOT_SPEED_MPS} m/s"
-        )
-    return ("walking" if median_speed_mps < WALK_SPEED_MPS else "running"), None
+    return foot_sport_from_evidence(evidence)
 
 
 def manufacturer_from(creator: str | None) -> str | None:
@@ -191,14 +193,6 @@ def path_distance_m(lat: np.ndarray, lon: np.ndarray, segment: np.ndarray) -> np
     step = haversine_steps_m(lat, lon)
     step[segment[1:] != segment[:-1]] = 0.0
     return np.r_[0.0, np.cumsum(np.nan_to_num(step))]
-
-
-def median_moving_speed_mps(distance_m: np.ndarray, ns: np.ndarray, segment: np.ndarray) -> float:
-    dt_s = np.diff(ns) / 1e9
-    ok = (dt_s > 0) & (segment[1:] == segment[:-1])
-    speed = np.diff(distance_m)[ok] / dt_s[ok]
-    speed = speed[speed > MOVING_SPEED_MPS]
-    return float(np.median(speed)) if speed.size else math.nan
 
 
 def cadence_spm(raw: np.ndarray, sport: str) -> np.ndarray:
@@ -664,7 +658,7 @@ def _well_formed_root_creator(data: bytes) -> str | None:
 def read_gpx(data: bytes, name: str = "") -> list[Activity]:
     """The foot activities of a GPX file; raises UnreadableFileError or NotARunError with the reason."""
     found = _collect_ordinary(data)
-    return _activities(found if found is not None else _collect(data))
+    return _activities(found if found is not None else tolerant(_collect, data))
 
 
 def _activities(found: _Parsed) -> list[Activity]:
@@ -703,10 +697,9 @@ def _activities(found: _Parsed) -> list[Activity]:
         leg_ns, leg_segment = ns[rows], segment[rows]
         leg = {column: v[rows] for column, v in values.items()}
         leg[col.DISTANCE] = path_distance_m(leg[col.LAT], leg[col.LON], leg_segment)
+        evidence = Evidence(leg[col.DISTANCE], leg_ns, leg_segment, leg[col.CADENCE], found.creator)
         try:
-            sport, sub_sport = foot_sport(
-                label, median_moving_speed_mps(leg[col.DISTANCE], leg_ns, leg_segment)
-            )
+            sport, sub_sport = foot_sport(label, evidence)
         except NotARunError as exc:
             reasons.append(str(exc))
             continue

@@ -3,8 +3,8 @@
 Read the same way as GPX (``stridelink.readers.gpx`` documents the shared rules: time order, cadence, sport from
 speed): a streaming, defused parse of the ``Trackpoint`` records.
 
-- **Sport.** The ``Sport`` attribute: ``Running`` is running, ``Biking`` is skipped, ``Other`` is judged by its
-  speed. A file that holds only ``Courses`` is a planned route and is skipped. Each ``<Activity>`` (several per
+- **Sport.** The ``Sport`` attribute: ``Running`` is running, ``Biking`` is skipped, ``Other`` is judged by the
+  evidence (``stridelink.readers.sport``: creator, speed, cadence). A file that holds only ``Courses`` is a planned route and is skipped. Each ``<Activity>`` (several per
   file, or the legs of a ``MultiSportSession``) becomes its own activity.
 - **Distance** is the device's own ``DistanceMeters`` where the file has it (a foot pod on a treadmill has no
   position), else the haversine distance along the positions.
@@ -37,13 +37,13 @@ from stridelink.readers.gpx import (
     has_elevation,
     in_time_order,
     manufacturer_from,
-    median_moving_speed_mps,
     parse_times,
     path_distance_m,
     refuse_not_foot,
     samples_frame,
 )
-from stridelink.readers.xmlsafe import iterparse, local_name
+from stridelink.readers.sport import Evidence
+from stridelink.readers.xmlsafe import iterparse, local_name, tolerant
 
 _RECORDS = frozenset(("Trackpoint", "Creator", "Author"))
 _STARTS = frozenset(("Activity", "Lap", "Track", "Course"))
@@ -149,7 +149,7 @@ def _collect(data: bytes) -> tuple[list[_Recording], int]:
 
 def read_tcx(data: bytes, name: str = "") -> list[Activity]:
     """The foot activities of a TCX file; raises UnreadableFileError or NotARunError with the reason."""
-    recordings, courses = _collect(data)
+    recordings, courses = tolerant(_collect, data)
     if not recordings:
         raise NotARunError(
             "a course (a planned route), not a recorded activity" if courses else "no activities"
@@ -192,9 +192,10 @@ def _activity(recording: _Recording) -> Activity:
         values[col.DISTANCE] = np.fmax.accumulate(filled)
     else:
         values[col.DISTANCE] = path_distance_m(values[col.LAT], values[col.LON], segment)
-    # "Other" names no sport, so the speed decides.
-    sport, sub_sport = foot_sport(recording.sport, median_moving_speed_mps(values[col.DISTANCE], ns, segment))
     raw_cadence = np.where(np.isfinite(table[:, _RUN_CAD]), table[:, _RUN_CAD], table[:, _CAD])
+    # "Other" names no sport, so the evidence decides.
+    evidence = Evidence(values[col.DISTANCE], ns, segment, raw_cadence, recording.creator)
+    sport, sub_sport = foot_sport(recording.sport, evidence)
     values[col.CADENCE] = cadence_spm(raw_cadence, sport)
     samples = samples_frame(ns, values)
     return Activity(

@@ -7,13 +7,19 @@ library's C-accelerated iterparse streams the document (defusedxml's own Element
 one, about 4x slower); a reference to an undeclared entity is a parse error there. Nesting deeper than
 ``MAX_DEPTH`` is refused, and elements are detached from the tree once read, so memory stays bounded by the
 largest record (a track point). Every failure becomes ``UnreadableFileError`` with a one-line reason.
+
+Some exporters (Strava among them) use a namespace prefix, ``gpxtpx:`` say, without declaring it. Such a file is
+not well-formed XML, but what it means is plain: ``tolerant`` reads it again with the missing declarations added
+to the root element (a placeholder namespace per prefix; readers match local names in any namespace), through
+the same defused parse.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from typing import cast
+import re
+from collections.abc import Callable, Iterator
+from typing import TypeVar, cast
 from xml.etree import ElementTree
 from xml.sax import SAXException
 from xml.sax.handler import ContentHandler
@@ -31,6 +37,54 @@ _WHITESPACE = b" \t\r\n"
 
 # ("start" | "end", local name, element, parent's local name)
 Event = tuple[str, str, ElementTree.Element, str]
+T = TypeVar("T")
+_NAME = rb"[A-Za-z_][\w.\-]*"
+_USED_PREFIX = re.compile(rb"</?(" + _NAME + rb"):|\s(" + _NAME + rb"):" + _NAME + rb"\s*=")
+_DECLARED_PREFIX = re.compile(rb"xmlns:(" + _NAME + rb")\s*=")
+_ROOT_NAME = re.compile(rb"<(" + _NAME + rb"(?::" + _NAME + rb")?)")
+UNDECLARED_NAMESPACE = "urn:stridelink:undeclared:"
+
+
+def tolerant(collect: Callable[[bytes], T], data: bytes) -> T:
+    """``collect(data)``, read again with undeclared namespace prefixes declared when that is all that is wrong."""
+    try:
+        return collect(data)
+    except UnreadableFileError as exc:
+        if "unbound prefix" not in str(exc):
+            raise
+        declared = declare_unbound_prefixes(data)
+        if declared == data:
+            raise
+        return collect(declared)
+
+
+def declare_unbound_prefixes(data: bytes) -> bytes:
+    """The document with a declaration on its root element for each prefix it uses but never declares."""
+    used = {a or b for a, b in _USED_PREFIX.findall(data)}
+    missing = sorted(used - set(_DECLARED_PREFIX.findall(data)) - {b"xml", b"xmlns"})
+    if not missing:
+        return data
+    at = 0
+    while True:  # the root is the first element after the prolog's declaration, comments and instructions
+        at = data.find(b"<", at)
+        if at < 0:
+            return data
+        if data.startswith(b"<?", at):
+            at = data.find(b"?>", at)
+        elif data.startswith(b"<!--", at):
+            at = data.find(b"-->", at)
+        else:
+            break
+        if at < 0:
+            return data
+    root = _ROOT_NAME.match(data, at)
+    if root is None:
+        return data
+    insert = root.end()
+    declarations = b"".join(
+        b' xmlns:' + prefix + b'="' + UNDECLARED_NAMESPACE.encode() + prefix + b'"' for prefix in missing
+    )
+    return data[:insert] + declarations + data[insert:]
 
 
 def local_name(tag: str) -> str:

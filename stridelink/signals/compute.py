@@ -21,6 +21,7 @@ MOVING_SPEED_MPS = 0.5  # slower than this is standing or shuffling, not moving
 FASTEST_FOOT_STEP_MPS = 12.5  # faster than any sprinter: a larger distance step is a sensor or GPS glitch
 GLITCH_MIN_M = 500.0  # smaller fast steps are real: a watch catching up on distance after losing GPS
 MAX_GAP_S = 10.0  # a longer silence is a pause (auto-pause, timer stopped) unless the distance moved on
+EXACT_PAUSE_SEARCH = 12  # up to this many silences, every combination is tried against the device's timer
 MIN_DRIFT_MOVING_S = 600.0  # drift needs 10 minutes of moving time to mean anything
 MIN_CLIMB_DISTANCE_M = 200.0
 
@@ -144,7 +145,8 @@ def pauses(
     Candidates are silences longer than 10 s; one over which the distance did not advance at 0.5 m/s is a
     pause (auto-pause and a stopped timer write nothing). Where the device reports its own timer time, that is
     the check: the pauses must add up to the elapsed time the timer did not count, so silences are taken as
-    pauses, still ones first and longest first, only while they bring the sum closer to it (a watch that records
+    pauses so that they add up as closely as possible to it: every combination when there are at most 12
+    silences, else still ones first and longest first while each brings the sum closer (a watch that records
     sparsely while standing, timer running, has long silences and no pause at all).
     """
     out = np.zeros(len(dt))
@@ -162,6 +164,12 @@ def pauses(
         out[silent[still]] = length[still]
         return out
     remaining = float(dt.sum()) - device_timer_s
+    if silent.size <= EXACT_PAUSE_SEARCH:  # few silences: the combination closest to the device's pause time
+        chosen = (np.arange(2**silent.size)[:, None] >> np.arange(silent.size)) & 1
+        cost = np.abs(chosen @ length - remaining) + 1e-3 * (chosen @ ~still)  # still ones win a tie
+        take = chosen[int(np.argmin(cost))].astype(bool)
+        out[silent[take]] = length[take]
+        return out
     for k in np.lexsort((-length, ~still)):  # still silences first, the longest first
         if length[k] < 2.0 * remaining:  # taking it brings the sum closer to the device's
             out[silent[k]] = length[k]

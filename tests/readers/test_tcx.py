@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import re
 import warnings
 from datetime import UTC
 from pathlib import Path
@@ -17,6 +19,11 @@ from stridelink.readers.tcx import read_tcx
 from tests.conftest import CORPUS, needs_corpus
 
 TCX_FILES = sorted(CORPUS.glob("*/*.tcx")) if CORPUS.is_dir() else []
+MANIFEST_SPORTS = (
+    {row["path"]: row["sport"] for row in csv.DictReader((CORPUS / "MANIFEST.csv").open(newline=""))}
+    if CORPUS.is_dir()
+    else {}
+)
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2" '
@@ -58,12 +65,16 @@ def read_corpus(name: str) -> list[Activity]:
 
 @needs_corpus
 @pytest.mark.parametrize("path", TCX_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_every_corpus_tcx_reads_or_fails_with_a_reason(path: Path) -> None:
-    try:
-        activities = read_tcx(path.read_bytes(), path.name)
-    except (NotARunError, UnreadableFileError) as exc:
-        assert str(exc) and "\n" not in str(exc)
+def test_every_corpus_tcx_reads_as_its_sport_or_is_refused_with_a_reason(path: Path) -> None:
+    """Running files are read as runs; rides, courses and broken files are refused with a one-line reason."""
+    sport = MANIFEST_SPORTS[str(path.relative_to(CORPUS))]
+    if sport != "Running":
+        with pytest.raises((NotARunError, UnreadableFileError)) as refused:
+            read_tcx(path.read_bytes(), path.name)
+        assert str(refused.value) and "\n" not in str(refused.value)
         return
+    activities = read_tcx(path.read_bytes(), path.name)
+    assert activities
     for found in activities:
         samples = found.samples
         assert found.source_format == "tcx" and found.sport in ("running", "walking", "hiking")
@@ -230,3 +241,27 @@ def test_the_plugin_registers_a_tcx_reader() -> None:
     found: list[Reader] = []
     tcx.register_readers(found.append)
     assert [(r.name, r.suffixes, r.read) for r in found] == [("tcx", (".tcx",), read_tcx)]
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("togeojson/garmin_connect.tcx", "pedalling"),  # Edge 520 with the creator removed too
+        ("sweatpy/activity_5039744860.tcx", "median moving speed"),
+    ],
+)
+def test_a_ride_labelled_other_is_judged_by_its_evidence(name: str, words: str) -> None:
+    data = (CORPUS / name).read_bytes().replace(b'Sport="Biking"', b'Sport="Other"')
+    with pytest.raises(NotARunError, match="Edge"):
+        read_tcx(data, name)
+    anonymous = re.sub(rb"<Name>[^<]*</Name>", b"<Name>Watch</Name>", data)
+    with pytest.raises(NotARunError, match=words):
+        read_tcx(anonymous, name)
+
+
+def test_an_open_water_swim_labelled_other_is_not_a_walk() -> None:
+    strokes = "<Cadence>26</Cadence>"  # strokes per minute, 1 m/s
+    points = [trackpoint(i, lat=48.0 + i / 111_195, dist=float(i), extra=strokes) for i in range(0, 1200, 2)]
+    with pytest.raises(NotARunError, match="below any walk's step rate"):
+        read_tcx(make_tcx(activity("Other", points)), "swim.tcx")

@@ -99,17 +99,23 @@ def test_cadence_agrees_with_the_device(name: str) -> None:
 
 @pytest.mark.parametrize("name", DYNAMICS)
 def test_running_dynamics_agree_with_the_device(name: str) -> None:
+    compared, why_not = 0, []
     for activity, signals in analysed(name):
         moving = moving_mask(activity.samples)
         for field, key, column in DYNAMICS_FIELDS:
             device = activity.device_totals.get(key)
             values = _column(activity.samples, column)
             if device is None or values is None:
+                why_not.append(f"{field}: {'no device figure' if device is None else 'no records'}")
                 continue
             coverage = np.mean(_plausible(values, column, activity.sport)[moving])
             if coverage < 0.98:  # the device also averages steps the records leave empty
+                why_not.append(f"{field}: records cover {coverage:.0%} of the moving samples")
                 continue
             assert getattr(signals, field) == pytest.approx(device, rel=0.03), field
+            compared += 1
+    if not compared:
+        pytest.skip("nothing to compare: " + "; ".join(dict.fromkeys(why_not)))
 
 
 @pytest.mark.parametrize("name", ELEVATION)
@@ -119,7 +125,7 @@ def test_elevation_gain_agrees_with_the_barometric_device_total(name: str) -> No
         device = activity.device_totals["ascent_m"]
         assert signals.device_ascent_m == pytest.approx(device)
         if device < 20:
-            continue
+            pytest.skip(f"the device's ascent of {device:.0f} m is too small to compare in percent")
         tolerance = ELEVATION_TOLERANCE.get(name, 0.15)
         assert signals.elevation_gain_m == pytest.approx(device, rel=tolerance)
 
