@@ -20,7 +20,15 @@ import pytest
 from stridelink import columns as col
 from stridelink.importer import Analysis, analyse
 from stridelink.models import Activity, Signals
-from stridelink.signals.compute import MAX_GAP_S, _column, _intervals_s, elapsed_s, pauses, route_distance_m
+from stridelink.signals.compute import (
+    MAX_GAP_S,
+    _column,
+    _intervals_s,
+    elapsed_s,
+    moving_mask,
+    pauses,
+    route_distance_m,
+)
 from tests.conftest import CORPUS, needs_corpus
 
 pytestmark = needs_corpus
@@ -61,7 +69,8 @@ def analysed(name: str) -> Analysis:
 def _timer_samples(activity: Activity) -> tuple[np.ndarray, np.ndarray]:
     """Each sample's interval, and which intervals the timer ran."""
     dt = _intervals_s(elapsed_s(activity.samples))
-    stopped = pauses(dt, route_distance_m(activity.samples), activity.device_totals.get("timer_time_s"))
+    timer = activity.device_totals.get("timer_time_s")
+    stopped = pauses(dt, route_distance_m(activity.samples), timer, ~moving_mask(activity.samples))
     return dt, stopped == 0
 
 

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from stridelink import columns as col
-from stridelink.signals import elevation
-from stridelink.signals import terrain
 from stridelink.models import Activity, Signals
+from stridelink.signals import elevation, terrain
 
 METHOD_VERSION = 2  # 2: moving time is timer time; placeholder altitudes and clock jumps removed
 
@@ -21,6 +20,7 @@ MOVING_SPEED_MPS = 0.5  # slower than this is standing or shuffling, not moving
 FASTEST_FOOT_STEP_MPS = 12.5  # faster than any sprinter: a larger distance step is a sensor or GPS glitch
 GLITCH_MIN_M = 500.0  # smaller fast steps are real: a watch catching up on distance after losing GPS
 MAX_GAP_S = 10.0  # a longer silence is a pause (auto-pause, timer stopped) unless the distance moved on
+PAUSE_SLACK = 0.02  # pauses the silences leave unexplained beyond this share of the timer time are looked for
 EXACT_PAUSE_SEARCH = 12  # up to this many silences, every combination is tried against the device's timer
 MIN_DRIFT_MOVING_S = 600.0  # drift needs 10 minutes of moving time to mean anything
 MIN_CLIMB_DISTANCE_M = 200.0
@@ -137,7 +137,10 @@ def _moving(samples: pd.DataFrame, dt: np.ndarray, distance: np.ndarray | None) 
 
 
 def pauses(
-    dt: np.ndarray, distance: np.ndarray | None, device_timer_s: float | None = None
+    dt: np.ndarray,
+    distance: np.ndarray | None,
+    device_timer_s: float | None = None,
+    standing: np.ndarray | None = None,
 ) -> np.ndarray:
     """The seconds of each interval the timer was stopped (0 where it ran), so that ``span - pauses.sum()`` is
     the timer time.
@@ -147,34 +150,53 @@ def pauses(
     the check: the pauses must add up to the elapsed time the timer did not count, so silences are taken as
     pauses so that they add up as closely as possible to it: every combination when there are at most 12
     silences, else still ones first and longest first while each brings the sum closer (a watch that records
-    sparsely while standing, timer running, has long silences and no pause at all).
+    sparsely while standing, timer running, has long silences and no pause at all). A watch that goes on
+    writing records while paused leaves no silence: then the stretches of ``standing`` samples are the
+    candidates for what the silences leave unexplained.
     """
     out = np.zeros(len(dt))
     if len(dt) < 2:
         return out
     silent = np.flatnonzero(dt > MAX_GAP_S)
-    if silent.size == 0:
-        return out
     still = np.ones(silent.size, dtype=bool)
-    if distance is not None:
+    if distance is not None and silent.size:
         with np.errstate(divide="ignore", invalid="ignore"):
             still = ~(_increments(distance)[silent] / dt[silent] >= MOVING_SPEED_MPS)
-    length = dt[silent]
     if device_timer_s is None or not np.isfinite(device_timer_s) or device_timer_s <= 0:
-        out[silent[still]] = length[still]
+        out[silent[still]] = dt[silent[still]]
         return out
     remaining = float(dt.sum()) - device_timer_s
-    if silent.size <= EXACT_PAUSE_SEARCH:  # few silences: the combination closest to the device's pause time
-        chosen = (np.arange(2**silent.size)[:, None] >> np.arange(silent.size)) & 1
-        cost = np.abs(chosen @ length - remaining) + 1e-3 * (chosen @ ~still)  # still ones win a tie
-        take = chosen[int(np.argmin(cost))].astype(bool)
-        out[silent[take]] = length[take]
-        return out
-    for k in np.lexsort((-length, ~still)):  # still silences first, the longest first
-        if length[k] < 2.0 * remaining:  # taking it brings the sum closer to the device's
-            out[silent[k]] = length[k]
-            remaining -= length[k]
+    take = _closest(dt[silent], still, remaining)
+    out[silent[take]] = dt[silent[take]]
+    remaining -= float(out.sum())
+    if standing is not None and remaining > max(MAX_GAP_S, PAUSE_SLACK * device_timer_s):
+        idle = standing & (out == 0)
+        idle[0] = False
+        edges = np.diff(np.concatenate(([0], idle.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        if starts.size:
+            lengths = np.add.reduceat(np.where(idle, dt, 0.0), starts)
+            take = _closest(lengths, np.ones(starts.size, dtype=bool), remaining)
+            for start, end in zip(starts[take], ends[take], strict=True):
+                out[start:end] = dt[start:end]
     return out
+
+
+def _closest(lengths: np.ndarray, preferred: np.ndarray, target: float) -> np.ndarray:
+    """Which of ``lengths`` to take so their sum comes closest to ``target``; ``preferred`` ones win ties."""
+    take = np.zeros(lengths.size, dtype=bool)
+    if lengths.size == 0 or target <= 0:
+        return take
+    if lengths.size <= EXACT_PAUSE_SEARCH:  # every combination
+        chosen = (np.arange(2**lengths.size)[:, None] >> np.arange(lengths.size)) & 1
+        cost = np.abs(chosen @ lengths - target) + 1e-3 * (chosen @ ~preferred)
+        return chosen[int(np.argmin(cost))].astype(bool)
+    remaining = target
+    for k in np.lexsort((-lengths, ~preferred)):  # preferred first, the longest first
+        if lengths[k] < 2.0 * remaining:  # taking it brings the sum closer
+            take[k] = True
+            remaining -= lengths[k]
+    return take
 
 
 def _plausible(values: np.ndarray, column: str, sport: str) -> np.ndarray:
@@ -222,7 +244,7 @@ def compute_signals(activity: Activity) -> Signals:
     moving = _moving(samples, dt, distance)
 
     moving_dt = np.where(moving, dt, 0.0)
-    stopped = pauses(dt, distance, activity.device_totals.get("timer_time_s"))
+    stopped = pauses(dt, distance, activity.device_totals.get("timer_time_s"), ~moving)
     timer_time = float(dt.sum() - stopped.sum())
     typical = float(np.median(dt[1:])) if len(dt) > 1 else 1.0
     weights = dt.copy()

@@ -85,6 +85,20 @@ def test_moving_time_follows_the_device_timer_where_the_file_has_one() -> None:
     assert never.moving_time_s == 1100.0
 
 
+def test_a_watch_that_records_through_its_pauses_gets_its_timer_time() -> None:
+    # 40 minutes of running with two paused stretches of 10 and 5 minutes, records every second throughout
+    t = np.arange(3301.0)
+    paused = ((t > 1200) & (t <= 1800)) | ((t > 2400) & (t <= 2700))
+    speed = np.where(paused, 0.0, 3.0)
+    distance = np.concatenate(([0.0], np.cumsum(speed[1:])))
+    cadence = np.where(paused, 0.0, 178.0)
+    samples = {col.SPEED: speed, col.DISTANCE: distance, col.CADENCE: cadence}
+    s = compute_signals(activity(t, samples, device_totals={"timer_time_s": 2400.0}))
+    assert s.moving_time_s == 2400.0
+    assert s.speed_mps == pytest.approx(3.0)  # not 23 km/h, nor diluted by the pauses
+    assert s.cadence_spm == 178.0
+
+
 def test_an_auto_pause_gap_is_not_moving_time_but_sparse_recording_is() -> None:
     # 300 s at 1 Hz, then the watch pauses for 120 s (distance does not advance), then 300 s more
     t = np.concatenate((np.arange(301.0), 420.0 + np.arange(301.0)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from functools import cache
 
 import numpy as np
@@ -142,3 +144,34 @@ def test_a_repeated_400_m_loop_is_recognised_as_a_track() -> None:
     ((activity, signals),) = analysed("workoutizer/with_nones.fit")
     assert activity.sub_sport == "generic"
     assert (signals.surface, signals.surface_source) == ("track", "inferred")
+
+
+def test_placeholder_altitudes_on_a_real_run_count_as_no_value() -> None:
+    ((activity, signals),) = analysed("stride/run.fit")
+
+    def with_altitude(fill: float) -> Signals:
+        samples = activity.samples.copy()
+        altitude = samples[col.ALTITUDE].to_numpy(copy=True)
+        altitude[:3] = fill  # a watch's "no value" before the barometer settled ...
+        altitude[1000] = 0.0 if fill == -500.0 else fill  # ... and a 0.0 mid-run
+        samples[col.ALTITUDE] = altitude
+        return compute_signals(dataclasses.replace(activity, samples=samples))
+
+    placeholders, missing = with_altitude(-500.0), with_altitude(float("nan"))
+    assert placeholders.elevation_gain_m == missing.elevation_gain_m
+    assert placeholders.elevation_loss_m == missing.elevation_loss_m
+    assert placeholders.elevation_gain_m == pytest.approx(signals.elevation_gain_m, abs=3.0)
+
+
+def test_a_gpx_whose_first_points_read_zero_climbs_as_if_they_had_no_elevation() -> None:
+    from stridelink.readers.gpx import read_gpx
+
+    data = (CORPUS / "togeojson/run.gpx").read_bytes()
+    zeroed = re.sub(rb"<ele>[^<]*</ele>", b"<ele>0.0</ele>", data, count=12)
+    without = re.sub(rb"<ele>[^<]*</ele>", b"", data, count=12)
+    assert zeroed.count(b"<ele>0.0</ele>") == 12
+    (placeholder,) = read_gpx(zeroed, "run.gpx")
+    (missing,) = read_gpx(without, "run.gpx")
+    expected = compute_signals(missing).elevation_gain_m
+    assert expected is not None and expected > 50
+    assert compute_signals(placeholder).elevation_gain_m == expected
