@@ -2,8 +2,8 @@
 
 Each corpus file is one case. A file with device totals is compared on every figure both sides have: within the
 tolerance, or, for a deviation named in ``EXPLAINED`` (and in docs/accuracy.md), with its measured cause asserted
-to still hold. A file with nothing to compare is skipped with the reason. ``python -m tests.test_accuracy`` prints
-the table for docs/accuracy.md.
+to still hold. A file with nothing to compare is skipped with the reason.
+``python -m tests.signals.test_accuracy`` prints the table for docs/accuracy.md.
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def table() -> str:
     )  # fmt: skip
 
 
-if __name__ == "__main__":  # python -m tests.test_accuracy: the table for docs/accuracy.md
+if __name__ == "__main__":  # python -m tests.signals.test_accuracy: the table for docs/accuracy.md
     import os
 
     os.environ.setdefault("STRIDELINK_LOAD_PLUGINS", "")
