@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridelink.errors import NotARunError
+from stridelink.units import MPS_TO_KMH
 
 MAX_FOOT_SPEED_MPS = 6.5  # 23 km/h median while moving: faster than any foot activity
 MAX_SUSTAINED_SPEED_MPS = 7.0  # a 30 s speed above this for a quarter of the moving time is not on foot
@@ -90,15 +91,15 @@ def not_foot_reason(evidence: Evidence) -> str | None:
     distance, ns, segment = evidence.distance_m, evidence.ns, evidence.segment
     median = median_moving_speed_mps(distance, ns, segment)
     if median > MAX_FOOT_SPEED_MPS:
-        return f"median moving speed {median:.1f} m/s ({median * 3.6:.0f} km/h) is above {MAX_FOOT_SPEED_MPS} m/s"
+        return f"median moving speed {median:.1f} m/s ({median * MPS_TO_KMH:.0f} km/h) is above {MAX_FOOT_SPEED_MPS} m/s"
     sustained = sustained_speeds_mps(distance, ns, segment)
     sustained = sustained[sustained > MOVING_SPEED_MPS]
     if sustained.size and np.mean(sustained > MAX_SUSTAINED_SPEED_MPS) > SUSTAINED_SHARE:
         fast = float(np.quantile(sustained, 1 - SUSTAINED_SHARE))
-        return f"holds {fast * 3.6:.0f} km/h for a quarter of its moving time: faster than any foot activity"
+        return f"holds {fast * MPS_TO_KMH:.0f} km/h for a quarter of its moving time: faster than any foot activity"
     total = float(distance[-1] - distance[0]) if distance.size else 0.0
     if total > LONG_RIDE_M and median > LONG_RIDE_SPEED_MPS:
-        return f"{total / 1000:.0f} km at a median {median * 3.6:.0f} km/h: a ride, not a foot activity"
+        return f"{total / 1000:.0f} km at a median {median * MPS_TO_KMH:.0f} km/h: a ride, not a foot activity"
     cadence = evidence.cadence_raw
     if cadence is not None and np.isfinite(median):
         moving = np.isfinite(cadence) & (cadence > 0)
@@ -110,7 +111,7 @@ def not_foot_reason(evidence: Evidence) -> str | None:
             step_m = median / (steps / 60.0)
             if step_m > MAX_STEP_M:
                 return (
-                    f"{median * 3.6:.0f} km/h at a cadence of {per_minute:.0f} per minute means {step_m:.1f} m "
+                    f"{median * MPS_TO_KMH:.0f} km/h at a cadence of {per_minute:.0f} per minute means {step_m:.1f} m "
                     "per step: pedalling, not running"
                 )
     return None
