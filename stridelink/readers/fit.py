@@ -225,8 +225,9 @@ def _without_clock_jumps(ts: np.ndarray, keep: np.ndarray, sessions: list[dict[s
     A watch whose clock jumps forward (a GPS time fix, a damaged record) leaves a silence of days or years between
     two records. The sessions' own elapsed times say how long the recording really was: while the records span
     more than that (beyond a 2 % + 60 s slack), the largest silence (of 5 minutes or more) is shortened by the
-    excess, down to the file's usual recording interval, and every later record moves back with it. Genuine
-    pauses are part of the elapsed time, so they stay. Without a session, a silence longer than a day is cut.
+    excess, down to the file's usual recording interval, and every later record moves back with it (or, when the
+    session's start time says the clock was right after the jump, every earlier record moves on). Genuine pauses
+    are part of the elapsed time, so they stay. Without a session, a silence longer than a day is cut.
     """
     t = ts[keep]
     if t.size < 2:
@@ -251,8 +252,13 @@ def _without_clock_jumps(ts: np.ndarray, keep: np.ndarray, sessions: list[dict[s
         if not long.any():
             return ts
         steps[long] = typical
+    shifted = np.concatenate(([0.0], np.cumsum(steps)))
     out = ts.copy()
-    out[keep] = t[0] + np.concatenate(([0.0], np.cumsum(steps)))
+    out[keep] = t[0] + shifted
+    starts = [_number(s, "start_time") for s in sessions]
+    start = min((x for x in starts if x is not None and x >= RELATIVE_LIMIT), default=None)
+    if start is not None and abs(t[-1] - shifted[-1] - start) < abs(t[0] - start):
+        out[keep] = t[-1] - shifted[-1] + shifted  # the clock was right after the jump: earlier records move on
     return out
 
 

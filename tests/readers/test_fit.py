@@ -77,3 +77,14 @@ def test_the_watch_running_dynamics_win_and_a_developer_field_only_fills_a_metri
     assert (activity.samples[col.VERTICAL_OSCILLATION] == 80.0).all()  # the watch has none: the pod's, in mm
     signals = compute_signals(activity)
     assert signals.gct_ms == 300.0 and signals.vertical_oscillation_mm == 80.0
+
+
+def test_a_clock_set_right_during_the_run_keeps_the_later_times() -> None:
+    ts = T0 + np.arange(3400.0)
+    ts[:600] -= 1_750_000.0  # the first ten minutes were recorded on a clock 20 days behind
+    msgs = messages(ts, elapsed_s=3400.0)
+    msgs.sessions[0]["start_time"] = T0  # the session's start is on the corrected clock
+    (activity,) = activities_from_messages(msgs)
+    times = activity.samples[col.TIMESTAMP]
+    assert (times.iloc[-1] - times.iloc[0]).total_seconds() == pytest.approx(3400.0, abs=2.0)
+    assert abs((times.iloc[-1] - activity.start_utc).total_seconds() - 3400.0) <= 2.0
