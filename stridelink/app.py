@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from stridelink.errors import StridelinkError
@@ -118,10 +118,11 @@ def remove_log_entry(
 
 
 def _inputs(library: Library, week: str) -> tuple[list[Run], list[LogEntry]]:
-    """Everything the library held before ``week``'s Monday, local time; each activity once."""
-    monday = week_start(week)
-    cutoff = datetime.combine(monday, time(0), library.settings.tz)
-    return distinct_runs(library.runs(end_utc=cutoff)), library.logs(before=monday)
+    """Everything the library held up to the end of ``week``, local time; each activity once (each day of the
+    plan sees only what came before it)."""
+    end = week_start(week) + timedelta(days=7)
+    cutoff = datetime.combine(end, time(0), library.settings.tz)
+    return distinct_runs(library.runs(end_utc=cutoff)), library.logs(before=end)
 
 
 def _keep(library: Library, plan: Plan) -> bool:
@@ -168,7 +169,7 @@ def replan(
     candidates = {now, shift_week(now, 1)}
     if new_run_ids:
         earliest = min(library.get_run(run_id).start_utc for run_id in new_run_ids)
-        first_affected = shift_week(iso_week(earliest.astimezone(settings.tz).date()), 1)
+        first_affected = iso_week(earliest.astimezone(settings.tz).date())  # the days after it, too
         candidates = {w for w in candidates if w >= first_affected}
         candidates |= {week for week, *_ in library.stage_history() if week >= first_affected}
     if not candidates:

@@ -131,23 +131,102 @@ class Stage:
 @dataclass(frozen=True, slots=True)
 class Exercise:
     name: str
-    dose: str
+    dose: str  # as the plan words it: "3 x 12 per side"
     focus: str
     cue: str = ""
     equipment: tuple[str, ...] = ()
     key: str = ""  # stable identifier in the exercise library
+    sets: int = 1
+    reps: int | None = None
+    seconds: int | None = None
+    per_side: bool = False
+    flags: tuple[str, ...] = ()  # plyometric, calf_load, unilateral, lateral
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "dose": self.dose,
+            "focus": self.focus,
+            "sets": self.sets,
+            "reps": self.reps,
+            "seconds": self.seconds,
+            "per_side": self.per_side,
+            "flags": list(self.flags),
+            "cue": self.cue,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change an adjustment made: ``before``/``after`` are dose strings, None when added or removed."""
+
+    date: date
+    exercise: str
+    before: str | None
+    after: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "exercise": self.exercise, "before": self.before, "after": self.after}
 
 
 @dataclass(frozen=True, slots=True)
 class Adjustment:
-    kind: str  # more_lateral, dial_back, hold, advance, regress, cadence, unilateral, calf_endurance, ...
+    """A change to the prescription: what triggered it (runs, log entries), why, and what it changed.
+
+    Rules return it as a proposal (``changes`` empty, ``from_day`` the first day it may apply); the planner's
+    composer fills ``changes``. A proposal that changes nothing becomes a ``Note``.
+    """
+
+    kind: str  # more_lateral, dial_back, hold, advance, regress, pain, return, cadence, unilateral, schedule, ...
     summary: str
     reason: str
     run_ids: tuple[str, ...] = ()
     rule: str = ""  # the rule that made it
+    log_ids: tuple[int, ...] = ()
+    from_day: date | None = None  # first day it applies (None: the whole week)
+    until_day: date | None = None  # last day it applies (None: to the end of the week)
+    side: str | None = None  # left or right, for side-specific work
+    foci: tuple[str, ...] = ()  # the exercise foci side-specific work applies to (empty: by kind)
+    changes: tuple[Change, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "summary": self.summary, "reason": self.reason, "run_ids": list(self.run_ids)}
+        first = min((c.date for c in self.changes), default=self.from_day)
+        return {
+            "kind": self.kind,
+            "summary": self.summary,
+            "reason": self.reason,
+            "run_ids": list(self.run_ids),
+            "log_ids": [str(i) for i in self.log_ids],
+            "from": first.isoformat() if first else None,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something the athlete should know that changed nothing in the sessions (or a safety habit)."""
+
+    kind: str
+    summary: str
+    run_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "summary": self.summary, "run_ids": list(self.run_ids)}
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+@dataclass(frozen=True, slots=True)
+class NotChecked:
+    """A rule that could not run for the week, and why."""
+
+    rule: str
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "why": self.why}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +239,16 @@ class Session:
     kind: str = "ankle"  # warmup, ankle, flow
     why: str = ""
     slot: str = ""  # stable identifier within the week, e.g. "ankle-1"; calendar UIDs derive from it
+    stage: int = 1  # the stage this session is built at (lower than the week's after pain or a break)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "date": self.date.isoformat(),
             "title": self.title,
             "duration_min": self.duration_min,
+            "stage": self.stage,
             "focus": list(self.focus),
-            "exercises": [{"name": e.name, "dose": e.dose, "focus": e.focus, "cue": e.cue} for e in self.exercises],
+            "exercises": [e.to_dict() for e in self.exercises],
             "kind": self.kind,
             "slot": self.slot,
             "why": self.why,
@@ -177,18 +258,24 @@ class Session:
 @dataclass(frozen=True, slots=True)
 class Plan:
     week: str  # ISO week, "2026-W49"
-    stage: Stage
+    stage: Stage  # the stage on the week's Monday
     adjustments: tuple[Adjustment, ...]
     sessions: tuple[Session, ...]
-    notes: tuple[str, ...] = ()  # safety notes the runner must see (pain, stop and seek advice)
+    notes: tuple[Note, ...] = ()  # triggers that changed nothing, standing habits, safety habits
+    not_checked: tuple[NotChecked, ...] = ()
+
+    @property
+    def safety(self) -> tuple[str, ...]:
+        return tuple(n.summary for n in self.notes if n.kind in ("safety", "see_professional"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "week": self.week,
             "stage": {"number": self.stage.number, "name": self.stage.name},
             "adjustments": [a.to_dict() for a in self.adjustments],
+            "notes": [n.to_dict() for n in self.notes],
+            "not_checked": [n.to_dict() for n in self.not_checked],
             "sessions": [s.to_dict() for s in self.sessions],
-            "notes": list(self.notes),
         }
 
 
@@ -243,23 +330,39 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule sees when it judges the week ``week`` (runs and logs from before its Monday only)."""
+    """What a rule sees when it judges one day (``day``) of the week ``week``.
+
+    Runs are those that started before ``day`` 00:00 local time; logs those dated before ``day``, except pain
+    and soreness, which count from the day they are dated. On the week's Monday (``day == week_start``) the
+    rules also decide the week's stage (advance, hold, regress, return).
+    """
 
     week: str
     week_start: date  # the Monday, local time
-    recent_runs: tuple[Run, ...]  # the 7 days before week_start
-    baseline_runs: tuple[Run, ...]  # the 28 days before those: the athlete's own baseline
-    logs: tuple[LogEntry, ...]  # entries up to week_start, newest last
+    recent_runs: tuple[Run, ...]  # the 7 days before ``day``
+    baseline_runs: tuple[Run, ...]  # the weeks before those: the athlete's own baseline, oldest first
+    logs: tuple[LogEntry, ...]  # entries the day may see, oldest first
     stage: Stage  # the stage the athlete was in last week
     settings: Any = None
     weeks_in_stage: int = 0  # how many weeks the athlete has been at ``stage`` (1 = it began last week)
-    programme: Any = None  # stridelink.programme.Programme the plan is built from (None: the packaged one)
+    programme: Any = None  # stridelink.plan.programme.Programme the plan is built from (None: the packaged one)
+    day: date | None = None  # the day judged (None: the week's Monday)
+    habit: Any = None  # stridelink.plan.baseline.Habit: the athlete's own recent weeks
+    state: Any = None  # stridelink.plan.planner.WalkState entering the week (breaks, returns)
+
+    @property
+    def today(self) -> date:
+        return self.day or self.week_start
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A plan rule, registered through the ``register_rules`` hook: returns the adjustments it suggests."""
+    """A plan rule, registered through the ``register_rules`` hook.
+
+    ``evaluate`` returns proposed ``Adjustment``s naming the runs and log entries behind them; it may also
+    return ``Note``s and ``NotChecked`` records. The planner asks it once per day of the week.
+    """
 
     name: str
-    evaluate: Callable[[RuleContext], Sequence[Adjustment]]
+    evaluate: Callable[[RuleContext], Sequence[Any]]
     description: str = ""

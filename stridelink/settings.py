@@ -5,6 +5,7 @@ Example::
     timezone = "Europe/Berlin"
     ankle_days = ["tue", "fri"]     # the two ankle-focused sessions
     flow_day = "sun"                # the longer weekly mobility flow
+    long_run_day = "sun"            # omit to infer it from your runs; no hops the day before
     preferred_time = "07:30"        # omit for all-day calendar events
     session_reminder_min = 15       # omit for no reminder
 
@@ -45,6 +46,7 @@ class Settings:
     session_reminder_min: int | None = None
     exports: tuple[AutoExport, ...] = field(default_factory=tuple)
     tables: dict[str, Any] = field(default_factory=dict)  # other [sections], for plugins (e.g. [caldav])
+    long_run_day: int | None = None  # None: inferred from the runs
 
     @property
     def tz(self) -> ZoneInfo:
@@ -112,7 +114,8 @@ def parse_settings(data: dict[str, object], *, base: Path) -> Settings:
         weeks = _whole(item.get("weeks", 1), f"{key} weeks", 1, MAX_EXPORT_WEEKS, "weeks")
         exports.append(AutoExport(fmt, target if target.is_absolute() else base / target, weeks))
     tables = {key: value for key, value in data.items() if isinstance(value, dict)}
-    return Settings(timezone, ankle_days, flow_day, preferred_time, reminder, tuple(exports), tables)
+    long_run_day = _weekday(data["long_run_day"], "long_run_day") if data.get("long_run_day") else None
+    return Settings(timezone, ankle_days, flow_day, preferred_time, reminder, tuple(exports), tables, long_run_day)
 
 
 def load_settings(home: Path | None = None) -> Settings:

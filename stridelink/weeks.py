@@ -20,7 +20,7 @@ def iso_week(d: date) -> str:
 
 def week_start(week: str) -> date:
     """The Monday of ISO week ``week`` (``YYYY-Www``); ValueError for anything else."""
-    match = _WEEK_RE.match(week.strip()) if isinstance(week, str) else None
+    match = _WEEK_RE.match(week.strip().upper()) if isinstance(week, str) else None
     if match is None:
         raise ValueError(f"{week!r} is not an ISO week such as 2026-W49")
     try:

@@ -43,10 +43,20 @@ def echo_plan(plan: Plan) -> None:
             click.echo(f"      - {exercise.name}: {exercise.dose}")
         if session.why:
             click.echo(f"      why: {session.why}")
+    if plan.adjustments:
+        click.echo("\nWhat changed")
+        for adj in plan.adjustments:
+            for change in adj.changes:
+                before, after = change.before or "(not in the session)", change.after or "(left out)"
+                click.echo(f"  {change.date:%a %d %b}  [{adj.kind}] {change.exercise}: {before} -> {after}")
     if plan.notes:
         click.echo("\nNotes")
         for note in plan.notes:
             click.echo(f"  - {note}")
+    if plan.not_checked:
+        click.echo("\nNot checked")
+        for item in plan.not_checked:
+            click.echo(f"  - {item.rule}: {item.why}")
 
 
 @click.command()

@@ -1,27 +1,61 @@
-"""The weekly plan: the stage history walked week by week, the rules' adjustments, the week's sessions.
+"""The plan, day by day: the stage history walked week by week, the rules' proposals, one composer.
 
-Pure and deterministic: ``plan_week`` sees only runs that started before the week's Monday 00:00 local
-time and logs dated before it, so the same inputs always give the same ``Plan``.
+Pure and deterministic. Each day's sessions are built from the runs that started before that day (local
+midnight) and the log entries dated before it, except pain and soreness, which count from the day they are
+dated; so a day that is past never depends on anything recorded after it.
+
+The week's stage is decided on its Monday (advance, hold, regress, return after a break). Each day, every
+rule proposes adjustments; the composer applies them to the day's sessions in one precedence, lowest first so
+the higher one has the last word:
+
+1. progression (the stage on Monday: advance, or a hold that kept an advance back)
+2. emphasis (more_lateral, unilateral, cadence, calf_endurance, and plugin kinds that add exercises)
+3. load (dial_back after a hill session above the habit; schedule: spacing and the day before the long run)
+4. return after a break, soreness, pain (pain rebuilds the day at the foundations)
+
+Every change an adjustment made and that survived the later ones is listed in its ``changes``; a proposal
+that changed nothing becomes a note saying why.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from stridelink.models import Adjustment, Exercise, LogEntry, Plan, Rule, RuleContext, Run, Session, Stage
-from stridelink.plan.programme import LibraryExercise, Programme, StageSpec, load_programme
+from stridelink.models import (
+    Adjustment,
+    Change,
+    Exercise,
+    LogEntry,
+    NotChecked,
+    Note,
+    Plan,
+    Rule,
+    RuleContext,
+    Run,
+    Session,
+    Stage,
+)
+from stridelink.plan.baseline import BASELINE_WEEKS, Habit, measure
+from stridelink.plan.dose import Dose, parse_dose
+from stridelink.plan.programme import LibraryExercise, Programme, load_programme
+from stridelink.plan.rules import day_label
 from stridelink.settings import WEEKDAYS, Settings
 from stridelink.weeks import iso_week, week_start
 
 RECENT_DAYS = 7
-BASELINE_DAYS = 28
-DIAL_BACK_DAYS = 2  # the hill session's day and this many days after it
-# Adjustment kinds that add exercises to the ankle sessions, in the order their additions appear.
-ADDING_KINDS = ("more_lateral", "unilateral", "calf_endurance", "cadence")
+BREAK_DAYS = 14  # this long without runs or ankle sessions is a break
+LOOKBACK_DAYS = 7 * (BASELINE_WEEKS + 3)  # the furthest back any built-in rule reads runs
+STAGE_KINDS = ("advance", "hold", "regress", "return")
+EMPHASIS_KINDS = ("more_lateral", "unilateral", "cadence", "calf_endurance")
+__all__ = ["WalkState", "day_label", "iso_week", "plan_week", "plan_weeks", "stage_history", "walk", "week_start"]
+
+
+# ----------------------------------------------------------------------------------------------- weeks
 
 
 def _zone(tz: tzinfo | str) -> tzinfo:
@@ -29,13 +63,12 @@ def _zone(tz: tzinfo | str) -> tzinfo:
 
 
 def weeks_affected(run_start_utc: datetime, tz: tzinfo | str, *, today: date | None = None) -> list[str]:
-    """The weeks whose plan a run starting at ``run_start_utc`` changes: every week after the run's own
-    week, in practice from the next week up to the current week (at least the next week)."""
+    """The weeks whose plan a run starting at ``run_start_utc`` changes: its own week (the days after it) and
+    every later week up to the current one."""
     zone = _zone(tz)
-    run_monday = week_start(iso_week(run_start_utc.astimezone(zone).date()))
+    monday = week_start(iso_week(run_start_utc.astimezone(zone).date()))
     today = today if today is not None else datetime.now(zone).date()
-    last = max(week_start(iso_week(today)), run_monday + timedelta(days=7))
-    monday = run_monday + timedelta(days=7)
+    last = max(week_start(iso_week(today)), monday)
     weeks = []
     while monday <= last:
         weeks.append(iso_week(monday))
@@ -46,421 +79,715 @@ def weeks_affected(run_start_utc: datetime, tz: tzinfo | str, *, today: date | N
 # ----------------------------------------------------------------------------------------------- history
 
 
-class _History:
-    """Runs and logs sorted by local day once, so each week's windows are two bisects."""
+class History:
+    """Runs and logs sorted by local day once, so every window is two bisects.
 
-    def __init__(self, runs: Iterable[Run], logs: Iterable[LogEntry], tz: tzinfo, before: date) -> None:
-        dated = sorted(
-            ((run.start_utc.astimezone(tz).date(), run.start_utc, run.run_id, run) for run in runs),
-            key=lambda item: item[:3],
-        )
-        dated = [item for item in dated if item[0] < before]
+    ``first_day`` and ``last_activity`` describe what came before the runs and logs given, when only a window
+    of the library was loaded (see ``plan_week``'s ``start``).
+    """
+
+    def __init__(self, runs: Iterable[Run], logs: Iterable[LogEntry], tz: tzinfo, *,
+                 first_day: date | None = None, activity_before: date | None = None) -> None:
+        dated = sorted(((run.start_utc.astimezone(tz).date(), run.start_utc, run.run_id, run) for run in runs),
+                       key=lambda item: item[:3])
         self.run_days = [item[0] for item in dated]
         self.runs = [item[3] for item in dated]
-        kept = sorted((log for log in logs if log.day < before), key=lambda log: (log.day, log.entry_id))
-        self.log_days = [log.day for log in kept]
-        self.logs = kept
-        self.by_id = {run.run_id: run for run in self.runs}
+        self.logs = sorted(logs, key=lambda log: (log.day, log.entry_id))
+        self.log_days = [log.day for log in self.logs]
+        self.session_days = sorted(log.day for log in self.logs if log.kind == "session")
+        days = [d for d in (self.run_days[:1] + self.log_days[:1]) if d is not None]
+        own_first = min(days) if days else None
+        self.first_day = min(d for d in (first_day, own_first) if d) if (first_day or own_first) else None
+        self.activity_before = activity_before
         self.local_day = {run.run_id: day for day, run in zip(self.run_days, self.runs, strict=True)}
-
-    def first_day(self) -> date | None:
-        days = [d for d in (self.run_days[:1] + self.log_days[:1])]
-        return min(days) if days else None
 
     def runs_between(self, start: date, end: date) -> tuple[Run, ...]:
         lo = bisect.bisect_left(self.run_days, start)
         hi = bisect.bisect_left(self.run_days, end)
         return tuple(self.runs[lo:hi])
 
-    def logs_before(self, end: date) -> tuple[LogEntry, ...]:
-        return tuple(self.logs[: bisect.bisect_left(self.log_days, end)])
+    def logs_for(self, day: date) -> tuple[LogEntry, ...]:
+        """What ``day`` may see: entries dated before it, and pain and soreness dated that day."""
+        end = bisect.bisect_left(self.log_days, day)
+        same = bisect.bisect_right(self.log_days, day)
+        today = [log for log in self.logs[end:same] if log.kind in ("pain", "soreness")]
+        return (*self.logs[:end], *today)
+
+    def last_activity_before(self, day: date) -> date | None:
+        found = [self.activity_before] if self.activity_before else []
+        i = bisect.bisect_left(self.run_days, day)
+        if i:
+            found.append(self.run_days[i - 1])
+        j = bisect.bisect_left(self.session_days, day)
+        if j:
+            found.append(self.session_days[j - 1])
+        return max(found) if found else None
+
+
+# ----------------------------------------------------------------------------------------------- the walk
+
+
+@dataclass(frozen=True, slots=True)
+class WalkState:
+    """Where the athlete stands entering ``week``: its stage, breaks and returns. Stored, it lets a plan start
+    from the week before instead of from the first run."""
+
+    week: str
+    stage: int
+    weeks_in_stage: int = 0
+    on_break: bool = False
+    weeks_back: int = 0  # 1 and 2: the first and second week back after a break
+    baseline_since: date | None = None  # the habit is measured from this Monday on
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "stage": self.stage, "weeks_in_stage": self.weeks_in_stage,
+                "on_break": self.on_break, "weeks_back": self.weeks_back,
+                "baseline_since": self.baseline_since.isoformat() if self.baseline_since else None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WalkState:
+        since = data.get("baseline_since")
+        return cls(data["week"], int(data["stage"]), int(data["weeks_in_stage"]), bool(data["on_break"]),
+                   int(data["weeks_back"]), date.fromisoformat(since) if since else None)
 
 
 @dataclass(frozen=True, slots=True)
 class _Week:
     week: str
     monday: date
-    stage: Stage
-    adjustments: tuple[Adjustment, ...]
+    entering: WalkState  # the state entering the week (last week's stage)
+    state: WalkState  # the week's own: its stage, break and return status
+    habit: Habit
+    proposals: tuple[Any, ...]  # Monday's adjustments, notes and not-checked records
+    return_gap: int | None = None  # days without activity, when the week starts or continues a break
 
 
-def _evaluate(
-    rules: Sequence[Rule],
-    history: _History,
-    monday: date,
-    previous: Stage,
-    weeks_in_stage: int,
-    settings: Settings,
-    programme: Programme,
-) -> tuple[Adjustment, ...]:
-    ctx = RuleContext(
+def _evaluate(rules: Sequence[Rule], ctx: RuleContext) -> list[Any]:
+    found: list[Any] = []
+    for rule in rules:
+        for item in rule.evaluate(ctx):
+            if isinstance(item, Adjustment) and not item.rule:
+                item = replace(item, rule=rule.name)
+            found.append(item)
+    return found
+
+
+def _context(history: History, monday: date, day: date, entering: WalkState, habit: Habit, settings: Settings,
+             programme: Programme, state: WalkState) -> RuleContext:
+    return RuleContext(
         week=iso_week(monday),
         week_start=monday,
-        recent_runs=history.runs_between(monday - timedelta(days=RECENT_DAYS), monday),
-        baseline_runs=history.runs_between(
-            monday - timedelta(days=RECENT_DAYS + BASELINE_DAYS), monday - timedelta(days=RECENT_DAYS)
-        ),
-        logs=history.logs_before(monday),
-        stage=previous,
+        recent_runs=history.runs_between(day - timedelta(days=RECENT_DAYS), day),
+        baseline_runs=history.runs_between(monday - timedelta(weeks=BASELINE_WEEKS), day - timedelta(days=RECENT_DAYS)),
+        logs=history.logs_for(day),
+        stage=programme.stage(entering.stage).stage,
         settings=settings,
-        weeks_in_stage=weeks_in_stage,
+        weeks_in_stage=entering.weeks_in_stage,
         programme=programme,
+        day=day,
+        habit=habit,
+        state=state,
     )
-    found: list[Adjustment] = []
-    for rule in rules:
-        for adjustment in rule.evaluate(ctx):
-            found.append(adjustment if adjustment.rule else _with_rule(adjustment, rule.name))
-    return _resolve(found)
 
 
-def _with_rule(adjustment: Adjustment, name: str) -> Adjustment:
-    return Adjustment(adjustment.kind, adjustment.summary, adjustment.reason, tuple(adjustment.run_ids), name)
+def _first_monday(history: History) -> date | None:
+    return week_start(iso_week(history.first_day)) if history.first_day else None
 
 
-def _resolve(adjustments: list[Adjustment]) -> tuple[Adjustment, ...]:
-    """Safety first: a regress or a hold cancels an advance."""
-    kinds = {a.kind for a in adjustments}
-    if kinds & {"regress", "hold"}:
-        adjustments = [a for a in adjustments if a.kind != "advance"]
-    return tuple(adjustments)
-
-
-def _next_stage(previous: Stage, adjustments: Sequence[Adjustment], programme: Programme) -> Stage:
-    kinds = {a.kind for a in adjustments}
-    number = previous.number
-    if "regress" in kinds:
+def _step(history: History, monday: date, entering: WalkState, settings: Settings, rules: Sequence[Rule],
+          programme: Programme) -> _Week:
+    """Decide the week of ``monday``: break or return, the habit, Monday's proposals, the stage."""
+    last = history.last_activity_before(monday)
+    gap = (monday - last).days if last else None
+    on_break = gap is not None and gap >= BREAK_DAYS
+    since = entering.baseline_since
+    first = _first_monday(history)
+    if first is not None and (since is None or since < first + timedelta(days=7)):
+        since = first + timedelta(days=7)  # the first week is partial: never part of the baseline
+    weeks_back = 0
+    if on_break:
+        since = monday + timedelta(days=7)
+    elif entering.on_break:
+        weeks_back = 1
+    elif entering.weeks_back == 1:
+        weeks_back = 2
+    state = WalkState(iso_week(monday), entering.stage, entering.weeks_in_stage, on_break, weeks_back, since)
+    habit = measure(history.runs_between(monday - timedelta(weeks=BASELINE_WEEKS), monday), monday,
+                    _zone(settings.tz), since=since)
+    ctx = _context(history, monday, monday, entering, habit, settings, programme, state)
+    proposals = _evaluate(rules, ctx)
+    kinds = {p.kind for p in proposals if isinstance(p, Adjustment)}
+    number = entering.stage
+    if on_break and not entering.on_break:
         number -= 1
-    elif "advance" in kinds:
+    elif "regress" in kinds:
+        number -= 1
+    elif "advance" in kinds and not kinds & {"hold", "regress", "pain"} and not on_break and not weeks_back:
         number += 1
-    return programme.stage(number).stage
+    number = programme.stage(number).number
+    in_stage = entering.weeks_in_stage + 1 if number == entering.stage else 1
+    state = replace(state, stage=number, weeks_in_stage=in_stage)
+    return _Week(iso_week(monday), monday, entering, state, habit, tuple(proposals),
+                 gap if (on_break or weeks_back) else None)
 
 
-def _walk(
-    week: str,
-    runs: Sequence[Run],
-    logs: Sequence[LogEntry],
-    settings: Settings,
-    rules: Sequence[Rule],
-    programme: Programme,
-) -> tuple[list[_Week], _History]:
-    """Every week from the first one with data up to ``week``, each with its stage and adjustments."""
+def walk(week: str, history: History, settings: Settings, rules: Sequence[Rule], programme: Programme,
+         start: WalkState | None = None) -> list[_Week]:
+    """Every week from ``start`` (or the first one with data) up to ``week``, each decided on its Monday."""
     target = week_start(week)
-    history = _History(runs, logs, settings.tz, target)
-    first = history.first_day()
-    monday = week_start(iso_week(first)) if first is not None else target
-    stage = programme.stage(1).stage
-    weeks_in_stage = 0
+    if start is not None and week_start(start.week) <= target:
+        monday, entering = week_start(start.week), start
+    else:
+        first = _first_monday(history)
+        monday = first if first is not None and first <= target else target
+        entering = WalkState(iso_week(monday), 1)
     walked: list[_Week] = []
     while monday <= target:
-        adjustments = _evaluate(rules, history, monday, stage, weeks_in_stage, settings, programme)
-        new_stage = _next_stage(stage, adjustments, programme)
-        weeks_in_stage = weeks_in_stage + 1 if new_stage == stage else 1
-        stage = new_stage
-        walked.append(_Week(iso_week(monday), monday, stage, adjustments))
+        this = _step(history, monday, replace(entering, week=iso_week(monday)), settings, rules, programme)
+        walked.append(this)
+        entering = replace(this.state, week=iso_week(monday + timedelta(days=7)), on_break=this.state.on_break,
+                           weeks_back=this.state.weeks_back)
         monday += timedelta(days=7)
-    return walked, history
+    return walked
 
 
-def stage_history(
-    week: str,
-    runs: Sequence[Run],
-    logs: Sequence[LogEntry],
-    settings: Settings,
-    rules: Sequence[Rule],
-    programme: Programme | None = None,
-) -> list[tuple[str, Stage]]:
+def next_state(this_week_state: WalkState) -> WalkState:
+    """The state entering the week after the one ``this_week_state`` describes."""
+    return replace(this_week_state, week=iso_week(week_start(this_week_state.week) + timedelta(days=7)))
+
+
+def stage_history(week: str, runs: Sequence[Run], logs: Sequence[LogEntry], settings: Settings,
+                  rules: Sequence[Rule], programme: Programme | None = None) -> list[tuple[str, Stage]]:
     """The stage of every week from the first one with data up to and including ``week``."""
-    walked, _ = _walk(week, runs, logs, settings, rules, programme or load_programme())
-    return [(w.week, w.stage) for w in walked]
-
-
-# ----------------------------------------------------------------------------------------------- sessions
-
-
-def plan_week(
-    week: str,
-    runs: Sequence[Run],
-    logs: Sequence[LogEntry],
-    settings: Settings,
-    rules: Sequence[Rule],
-    programme: Programme | None = None,
-) -> Plan:
-    """The ankle programme for ISO week ``week``."""
     programme = programme or load_programme()
-    walked, history = _walk(week, runs, logs, settings, rules, programme)
-    return _plan(walked[-1], history, settings, programme)
+    history = History(runs, logs, _zone(settings.tz))
+    return [(w.week, programme.stage(w.state.stage).stage) for w in walk(week, history, settings, rules, programme)]
 
 
-def plan_weeks(
-    weeks: Iterable[str],
-    runs: Sequence[Run],
-    logs: Sequence[LogEntry],
-    settings: Settings,
-    rules: Sequence[Rule],
-    programme: Programme | None = None,
-) -> list[Plan]:
-    """``plan_week`` for several weeks at the cost of one walk (e.g. every week an import changed)."""
+def plan_week(week: str, runs: Sequence[Run], logs: Sequence[LogEntry], settings: Settings, rules: Sequence[Rule],
+              programme: Programme | None = None, *, start: WalkState | None = None,
+              first_day: date | None = None, activity_before: date | None = None) -> Plan:
+    """The programme of ISO week ``week``.
+
+    ``runs`` and ``logs`` may be only a window of the library when ``start`` gives the state entering a week
+    inside it (the runs then reach back ``LOOKBACK_DAYS`` before that week); ``first_day`` and
+    ``activity_before`` say when the history began and the last activity before the window.
+    """
+    return plan_weeks([week], runs, logs, settings, rules, programme, start=start, first_day=first_day,
+                      activity_before=activity_before)[0]
+
+
+def plan_weeks(weeks: Iterable[str], runs: Sequence[Run], logs: Sequence[LogEntry], settings: Settings,
+               rules: Sequence[Rule], programme: Programme | None = None, *, start: WalkState | None = None,
+               first_day: date | None = None, activity_before: date | None = None,
+               states: list[WalkState] | None = None) -> list[Plan]:
+    """``plan_week`` for several weeks at the cost of one walk; ``states`` receives every walked week's state
+    entering it (for storing)."""
     programme = programme or load_programme()
     wanted = sorted(set(weeks), key=week_start)
     if not wanted:
         return []
-    walked, history = _walk(wanted[-1], runs, logs, settings, rules, programme)
+    history = History(runs, logs, _zone(settings.tz), first_day=first_day, activity_before=activity_before)
+    walked = walk(wanted[-1], history, settings, rules, programme, start)
+    if states is not None:
+        states.extend(w.entering for w in walked)
     by_week = {w.week: w for w in walked}
     plans = []
     for week in wanted:
-        if week in by_week:
-            plans.append(_plan(by_week[week], history, settings, programme))
-        else:  # before the first data: nothing to walk, the plan sees no runs
-            plans.append(plan_week(week, (), (), settings, rules, programme))
+        this = by_week.get(week)
+        if this is None:  # before the first data: nothing to walk
+            this = _step(History((), (), _zone(settings.tz)), week_start(week), WalkState(week, 1), settings, rules,
+                         programme)
+        plans.append(_Composer(this, history, settings, rules, programme).plan())
     return plans
 
 
-def _plan(this: _Week, history: _History, settings: Settings, programme: Programme) -> Plan:
-    builder = _WeekBuilder(this, history, settings, programme)
-    notes = list(programme.safety_always)
-    if any(a.kind == "regress" for a in this.adjustments):
-        notes.append(programme.safety_pain)
-    return Plan(
-        week=this.week,
-        stage=this.stage,
-        adjustments=this.adjustments,
-        sessions=builder.sessions(),
-        notes=tuple(notes),
-    )
+# ----------------------------------------------------------------------------------------------- drafts
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+@dataclass(slots=True)
+class _Item:
+    lib: LibraryExercise
+    dose: Dose
 
 
-def day_label(day: date) -> str:
-    """``Sat 6 Dec``, the same in every locale."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+@dataclass(slots=True)
+class _Draft:
+    kind: str  # warmup, ankle, flow
+    slot: str
+    number: int  # ankle session number, 0 otherwise
+    stage: int
+    items: list[_Item]
+    why: list[str] = field(default_factory=list)
+
+    def keys(self) -> set[str]:
+        return {item.lib.key for item in self.items}
 
 
-class _WeekBuilder:
-    def __init__(self, week: _Week, history: _History, settings: Settings, programme: Programme) -> None:
-        self.week = week
-        self.settings = settings
-        self.programme = programme
-        self.spec: StageSpec = programme.stage(week.stage.number)
-        self.kinds = {a.kind for a in week.adjustments}
-        self.no_plyometrics = "regress" in self.kinds
-        self.emphasis = programme.week.emphasis(week.monday.isocalendar()[1])
-        self.dial_back = self._dial_back_days(history)
-
-    # -- what the week's adjustments change
-
-    def _dial_back_days(self, history: _History) -> dict[date, date]:
-        """Days of this week within 48 h of a hill session -> that session's day (actual or same weekday)."""
-        days: dict[date, date] = {}
-        monday = self.week.monday
-        for adjustment in self.week.adjustments:
-            if adjustment.kind != "dial_back":
-                continue
-            for run_id in adjustment.run_ids:
-                hill_day = history.local_day.get(run_id)
-                if hill_day is None:
-                    continue
-                repeat_day = monday + timedelta(days=hill_day.weekday())
-                for start in (hill_day, repeat_day):
-                    for offset in range(DIAL_BACK_DAYS + 1):
-                        day = start + timedelta(days=offset)
-                        if monday <= day < monday + timedelta(days=7):
-                            days.setdefault(day, start)
-        return days
-
-    def _usable(self, exercise: LibraryExercise, kind: str) -> bool:
-        return (
-            exercise.allowed(self.spec.number)
-            and kind in exercise.sessions
-            and not (self.no_plyometrics and exercise.plyometric)
-        )
-
-    # -- sessions
-
-    def sessions(self) -> tuple[Session, ...]:
-        monday = self.week.monday
-        ankle_days = sorted(set(self.settings.ankle_days))
-        flow_day = self.settings.flow_day
-        out: list[tuple[date, int, Session]] = []
-        for number, weekday in enumerate(ankle_days, start=1):
-            day = monday + timedelta(days=weekday)
-            out.append((day, 1, self._ankle(day, number)))
-        flow = monday + timedelta(days=flow_day)
-        out.append((flow, 2, self._flow(flow)))
-        for weekday in range(7):
-            if weekday in ankle_days or weekday == flow_day:
-                continue
-            day = monday + timedelta(days=weekday)
-            out.append((day, 0, self._warmup(day, WEEKDAYS[weekday])))
-        out.sort(key=lambda item: (item[0], item[1], item[2].slot))
-        return tuple(session for _, _, session in out)
-
-    def _exercise(self, key: str) -> LibraryExercise:
-        return self.programme.exercises[key]
-
-    def _warmup(self, day: date, weekday: str) -> Session:
-        chosen = [self._exercise(k) for k in self.spec.warmup]
-        exercises = tuple(
-            e.at(self.spec.number, dose=e.warmup_dose) for e in chosen if self._usable(e, "warmup")
-        )
-        return Session(
-            date=day,
-            title=self.programme.week.warmup_title,
-            duration_min=self.programme.week.warmup_minutes,
-            focus=_foci(exercises),
-            exercises=exercises,
-            kind="warmup",
-            why="A short daily routine of ankle active range and light calf activation, on a day without "
-            "another ankle session. Stop any drill that hurts.",
-            slot=f"warmup-{weekday}",
-        )
-
-    def _emphasis_picks(self, number: int, taken: set[str]) -> list[LibraryExercise]:
-        foci = self.programme.week.emphasis_focus[self.emphasis]
-        candidates = sorted(
-            (
-                e
-                for e in self.programme.exercises.values()
-                if e.focus in foci and e.key not in taken and self._usable(e, "ankle")
-            ),
-            key=lambda e: foci.index(e.focus),  # stable: file order within a focus
-        )
-        count = min(self.programme.week.emphasis_exercises, len(candidates))
-        first = ((number - 1) * count) % len(candidates) if candidates else 0
-        return [candidates[(first + i) % len(candidates)] for i in range(count)]
-
-    def _ankle(self, day: date, number: int) -> Session:
-        chosen = [self._exercise(k) for k in self.spec.ankle_core]
-        chosen = [e for e in chosen if self._usable(e, "ankle")]
-        taken = {e.key for e in chosen}
-        picks = self._emphasis_picks(number, taken)
-        chosen += picks
-        taken |= {e.key for e in picks}
-        why = [
-            f"Stage {self.spec.number} ({self.spec.name}) core work, plus {_count(len(picks), 'drill')} for "
-            f"this week's {self.emphasis} emphasis (the emphasis rotates weekly)."
-        ]
-        for kind in ADDING_KINDS:
-            if kind not in self.kinds:
-                continue
-            added = []
-            for group in self.programme.effects.get(kind, ()):
-                for key in group:
-                    exercise = self._exercise(key)
-                    if exercise.key in taken or not self._usable(exercise, "ankle"):
-                        continue
-                    added.append(exercise)
-                    taken.add(exercise.key)
-                    break
-            chosen += added
-            if added:
-                why.append(f"{_ADD_REASONS[kind]}: {', '.join(e.name for e in added)}.")
-            else:
-                why.append(f"{_ADD_REASONS[kind]}: already in this session.")
-        if self.no_plyometrics:
-            why.append("No hopping or skipping this week because pain was logged; stop if anything hurts.")
-        exercises, dial_note = self._dial_back(day, chosen, taken)
-        if dial_note:
-            why.append(dial_note)
-        foci = _foci(exercises)
-        if self.emphasis in foci:
-            foci = (self.emphasis, *(f for f in foci if f != self.emphasis))
-        return Session(
-            date=day,
-            title=f"{self.programme.week.ankle_title} {number}: {self.emphasis} emphasis",
-            duration_min=_minutes(exercises, self.programme),
-            focus=foci,
-            exercises=exercises,
-            kind="ankle",
-            why=" ".join(why),
-            slot=f"ankle-{number}",
-        )
-
-    def _flow(self, day: date) -> Session:
-        chosen = [self._exercise(k) for k in self.spec.flow if self._usable(self._exercise(k), "flow")]
-        why = [
-            "The week's longer, deliberate mobility flow: move slowly, breathe out into each end range and "
-            "note your knee-to-wall distance to follow your progress."
-        ]
-        if self.no_plyometrics:
-            why.append("Pain was logged: keep every movement comfortable and stop if it hurts.")
-        exercises, dial_note = self._dial_back(day, chosen, {e.key for e in chosen})
-        if dial_note:
-            why.append(dial_note)
-        return Session(
-            date=day,
-            title=self.programme.week.flow_title,
-            duration_min=max(_minutes(exercises, self.programme), self.programme.week.flow_minutes),
-            focus=_foci(exercises),
-            exercises=exercises,
-            kind="flow",
-            why=" ".join(why),
-            slot="flow",
-        )
-
-    def _dial_back(
-        self, day: date, chosen: list[LibraryExercise], taken: set[str]
-    ) -> tuple[tuple[Exercise, ...], str]:
-        """Within 48 h of a hill session: calf doses lowered, plyometrics swapped for mobility."""
-        stage = self.spec.number
-        if day not in self.dial_back:
-            return tuple(e.at(stage) for e in chosen), ""
-        swaps = [
-            self._exercise(k)
-            for k in self.programme.dial_back_swaps
-            if k not in taken and self._usable(self._exercise(k), "ankle")
-        ]
-        out: list[Exercise] = []
-        lowered: list[str] = []
-        swapped: list[str] = []
-        for exercise in chosen:
-            if not exercise.plyometric and not exercise.calf_load:
-                out.append(exercise.at(stage))
-            elif not exercise.plyometric and exercise.light_dose:
-                out.append(exercise.at(stage, dose=exercise.light_dose))
-                lowered.append(exercise.name)
-            elif swaps:
-                swap = swaps.pop(0)
-                out.append(swap.at(stage))
-                swapped.append(f"{exercise.name} -> {swap.name}")
-            else:
-                swapped.append(f"{exercise.name} left out")
-        hill_day = self.dial_back[day]
-        if not lowered and not swapped:
-            return tuple(out), ""
-        parts = []
-        if lowered:
-            parts.append(f"lighter dose for {', '.join(lowered)}")
-        if swapped:
-            parts.append(f"swapped for mobility: {'; '.join(swapped)}")
-        when = (
-            f"the hill session on {day_label(hill_day)}"
-            if hill_day < self.week.monday
-            else f"a repeat of last week's hill session on {hill_day:%A}"
-        )
-        return tuple(out), f"Within 48 hours of {when}: {', '.join(parts)}; mobility stays."
+_Snapshot = dict[tuple[str, str], tuple[str, str]]  # (slot, key) -> (name, dose text)
 
 
-_ADD_REASONS = {
-    "more_lateral": "Added after trail or rough terrain",
-    "unilateral": "Added for ground-contact balance, same work on both sides",
-    "calf_endurance": "Added for late-run drift (calf endurance, slow lowering)",
-    "cadence": "Added for cadence (quick, light turnover)",
+def _snapshot(drafts: Sequence[_Draft]) -> _Snapshot:
+    return {(d.slot, i.lib.key): (i.lib.name, i.dose.text) for d in drafts for i in d.items}
+
+
+def _diff(before: _Snapshot, after: _Snapshot, day: date) -> list[tuple[str, str, Change]]:
+    out = []
+    for key in list(before) + [k for k in after if k not in before]:
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and old[1] == new[1]:
+            continue
+        name = (new or old)[0]  # type: ignore[index]
+        out.append((key[0], key[1], Change(day, name, old[1] if old else None, new[1] if new else None)))
+    return out
+
+
+def _flags(lib: LibraryExercise, dose: Dose) -> tuple[str, ...]:
+    flags = []
+    if lib.plyometric:
+        flags.append("plyometric")
+    if lib.calf_load:
+        flags.append("calf_load")
+    if lib.unilateral or "single leg" in dose.text.lower():
+        flags.append("unilateral")
+    if lib.focus == "lateral":
+        flags.append("lateral")
+    return tuple(flags)
+
+
+def _exercise(item: _Item) -> Exercise:
+    lib, dose = item.lib, item.dose
+    return Exercise(name=lib.name, dose=dose.text, focus=lib.focus, cue=lib.cue, equipment=lib.equipment, key=lib.key,
+                    sets=dose.sets, reps=dose.reps, seconds=dose.seconds, per_side=dose.per_side,
+                    flags=_flags(lib, dose))
+
+
+# ----------------------------------------------------------------------------------------------- the composer
+
+
+_PRECEDENCE = {"advance": 0, "hold": 0, "regress": 0, **{k: 1 for k in EMPHASIS_KINDS}, "dial_back": 2,
+               "schedule": 2, "return": 3, "soreness": 3, "pain": 4}
+_SHORT = {
+    "more_lateral": "More side-to-side and balance work after trail or rough terrain",
+    "unilateral": "Single-leg work added",
+    "cadence": "Quick, light turnover drills added for cadence",
+    "calf_endurance": "Calf endurance work added for late-run drift",
+    "dial_back": "Lighter calf and hopping work after a hill session",
+    "schedule": "Hops and heavy calf work moved off this day",
+    "return": "Back from a break: hopping returns gradually",
+    "soreness": "One set fewer while sore",
+    "pain": "Pain logged: foundations only, no hopping or heavy calf work",
+    "advance": "New stage",
+    "regress": "A stage back after pain",
+    "hold": "The stage holds",
 }
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+class _Composer:
+    def __init__(self, week: _Week, history: History, settings: Settings, rules: Sequence[Rule],
+                 programme: Programme) -> None:
+        self.week = week
+        self.history = history
+        self.settings = settings
+        self.rules = rules
+        self.programme = programme
+        self.stage = week.state.stage
+        self.prev_stage = week.entering.stage
+        self.emphasis = programme.week.emphasis(week.monday.isocalendar()[1])
+        self.standing_lateral = week.habit.trail_habit
+        self.ankle_days = sorted(set(settings.ankle_days))
+        self.schedule = self._schedule()
+        self._monday_adjustments = [p for p in week.proposals if isinstance(p, Adjustment)]
+        kinds = {a.kind for a in self._monday_adjustments}
+        self.kept_back = "advance" in kinds and "hold" in kinds and self.stage <= self.prev_stage
 
+    # -- the base programme of a day at a stage
 
-def _foci(exercises: Sequence[Exercise]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for exercise in exercises:
-        seen.setdefault(exercise.focus, None)
-    return tuple(seen)
+    def _usable(self, lib: LibraryExercise, kind: str, stage: int) -> bool:
+        return lib.allowed(stage) and kind in lib.sessions
 
+    def _item(self, lib: LibraryExercise, stage: int, dose: str | None = None) -> _Item:
+        return _Item(lib, parse_dose(dose if dose is not None else lib.dose(stage)))
 
-def _minutes(exercises: Sequence[Exercise], programme: Programme) -> int:
-    return sum(programme.exercises[e.key].minutes for e in exercises)
+    def _base(self, day: date, stage: int) -> list[_Draft]:
+        spec = self.programme.stage(stage)
+        ex = self.programme.exercises
+        weekday = day.weekday()
+        drafts: list[_Draft] = []
+        for number, ankle_day in enumerate(self.ankle_days, start=1):
+            if ankle_day == weekday:
+                drafts.append(self._ankle(number, stage))
+        if weekday == self.settings.flow_day:
+            items = [self._item(ex[k], stage) for k in spec.flow if self._usable(ex[k], "flow", stage)]
+            drafts.append(_Draft("flow", "flow", 0, stage, items, [
+                "The week's longer, deliberate mobility flow: move slowly, breathe out into each end range and "
+                "note your knee-to-wall distance to follow your progress."]))
+        if not drafts:
+            items = [self._item(ex[k], stage, ex[k].warmup_dose) for k in spec.warmup
+                     if self._usable(ex[k], "warmup", stage)]
+            drafts.append(_Draft("warmup", f"warmup-{WEEKDAYS[weekday]}", 0, stage, items, [
+                "A short daily routine of ankle active range and light calf activation, on a day without another "
+                "ankle session. Stop any drill that hurts."]))
+        return drafts
+
+    def _ankle(self, number: int, stage: int) -> _Draft:
+        spec = self.programme.stage(stage)
+        ex = self.programme.exercises
+        chosen = [ex[k] for k in spec.ankle_core if self._usable(ex[k], "ankle", stage)]
+        taken = {e.key for e in chosen}
+        foci = self.programme.week.emphasis_focus[self.emphasis]
+        candidates = sorted((e for e in ex.values() if e.focus in foci and e.key not in taken
+                             and self._usable(e, "ankle", stage)), key=lambda e: foci.index(e.focus))
+        count = min(self.programme.week.emphasis_exercises, len(candidates))
+        first = ((number - 1) * count) % len(candidates) if candidates else 0
+        picks = [candidates[(first + i) % len(candidates)] for i in range(count)]
+        chosen += picks
+        why = [f"Stage {spec.number} ({spec.name}) core work, plus {len(picks)} drill{'s' if len(picks) != 1 else ''} "
+               f"for this week's {self.emphasis} emphasis (the emphasis rotates weekly)."]
+        draft = _Draft("ankle", f"ankle-{number}", number, stage, [self._item(e, stage) for e in chosen], why)
+        if self.standing_lateral:
+            added = self._add_groups(draft, "more_lateral")
+            if added:
+                draft.why.append("Side-to-side and balance work stands in every ankle session: trail running is "
+                                 f"part of your usual weeks ({', '.join(a.lib.name for a in added)}).")
+        return draft
+
+    def _add_groups(self, draft: _Draft, kind: str) -> list[_Item]:
+        added = []
+        for group in self.programme.effects.get(kind, ()):
+            for key in group:
+                lib = self.programme.exercises[key]
+                if key in draft.keys() or not self._usable(lib, "ankle", draft.stage):
+                    continue
+                item = self._item(lib, draft.stage)
+                draft.items.append(item)
+                added.append(item)
+                break
+        return added
+
+    # -- the schedule the settings allow
+
+    def _long_day(self) -> tuple[int | None, str]:
+        setting = getattr(self.settings, "long_run_day", None)
+        if setting is not None:
+            return setting, "set in settings"
+        day = self.week.habit.long_run_weekday
+        return day, f"your longest run falls on {WEEKDAYS[day].capitalize()} in most recent weeks" if day is not None \
+            else ""
+
+    def _schedule(self) -> list[Adjustment]:
+        """Ankle days that cannot carry hops or heavy calf work (48 h spacing, the day before the long run),
+        and a second session when the settings give only one."""
+        self.unload: dict[int, str] = {}
+        long_day, long_why = self._long_day()
+        days = self.ankle_days
+        last_loaded: int | None = None
+        for offset in range(14):  # two weeks, so a Sunday and the next Monday are consecutive too
+            weekday = offset % 7
+            if weekday not in days:
+                continue
+            reason = None
+            if last_loaded is not None and offset - last_loaded < 2:
+                reason = "consecutive"
+            elif long_day is not None and (weekday + 1) % 7 == long_day:
+                reason = "long_run"
+            if reason is None:
+                last_loaded = offset
+            elif offset >= 7:
+                self.unload[weekday] = reason
+        monday = self.week.monday
+        out = []
+        by_reason: dict[str, list[int]] = {}
+        for weekday, reason in sorted(self.unload.items()):
+            by_reason.setdefault(reason, []).append(weekday)
+        names = lambda ws: ", ".join(WEEKDAYS[w].capitalize() for w in ws)  # noqa: E731
+        for reason, weekdays in by_reason.items():
+            if reason == "consecutive":
+                summary = (f"Your ankle days ({names(days)}) put hopping or heavy calf work on consecutive days: "
+                           f"on {names(weekdays)} those drills are swapped for mobility, so loaded sessions are at "
+                           "least 48 hours apart. Choose ankle days with a day between them to keep them all.")
+            else:
+                summary = (f"{names(weekdays)} is the day before your long run ({long_why}): hops and heavy "
+                           "calf work move off it. Set long_run_day or choose other ankle days to change this.")
+            out.append(Adjustment(
+                kind="schedule", summary=summary,
+                reason=("Spacing loaded calf and hopping work about 48 hours apart, and keeping it off the day "
+                        "before a long run, is coaching convention for tendon recovery; no trial tested it."),
+                rule="schedule", from_day=monday + timedelta(days=weekdays[0]),
+                foci=tuple(WEEKDAYS[w] for w in weekdays)))
+        self.one_day = len(days) == 1
+        if self.one_day:
+            out.append(Adjustment(
+                kind="schedule",
+                summary=(f"Only one ankle day is set ({names(days)}): the programme needs two a week, so the "
+                         f"{WEEKDAYS[self.settings.flow_day].capitalize()} flow also carries the stage's strength "
+                         "and balance core (no hops). Add a second ankle day to split them."),
+                reason=("The trials behind the programme ran 3 sessions a week (Hupperets et al. 2009) or "
+                        "progressed in phases with regular sessions (McGuine & Keene 2006)."),
+                rule="schedule", from_day=monday + timedelta(days=self.settings.flow_day), foci=("one_day",)))
+        return out
+
+    # -- the effects
+
+    def _lighter(self, draft: _Draft, *, calf: bool = True, plyometric: bool = True) -> None:
+        """Plyometrics swapped for mobility (or left out); calf loading at its light dose, a set fewer or out."""
+        swaps = [self.programme.exercises[k] for k in self.programme.dial_back_swaps]
+        kind = "ankle" if draft.kind != "warmup" else "warmup"
+        out: list[_Item] = []
+        for item in draft.items:
+            lib = item.lib
+            if plyometric and lib.plyometric:
+                if draft.kind == "warmup":
+                    continue
+                taken = draft.keys() | {i.lib.key for i in out}
+                swap = next((s for s in swaps if s.key not in taken and self._usable(s, kind, draft.stage)), None)
+                if swap is not None:
+                    out.append(self._item(swap, draft.stage))
+                continue
+            if calf and lib.calf_load and not lib.plyometric:
+                light = parse_dose(lib.light_dose) if lib.light_dose else None
+                if light is not None and light.volume < item.dose.volume:
+                    out.append(_Item(lib, light))
+                elif item.dose.countable and item.dose.sets > 1:
+                    out.append(_Item(lib, item.dose.with_sets(item.dose.sets - 1)))
+                continue  # a single easy set is left out
+            out.append(item)
+        draft.items = out
+
+    def _more(self, draft: _Draft, kind: str, adjustment: Adjustment) -> None:
+        if adjustment.side:
+            foci = set(adjustment.foci)
+            for i, item in enumerate(draft.items):
+                if item.lib.focus in foci and item.dose.per_side:
+                    draft.items[i] = _Item(item.lib, item.dose.with_note(f"plus one set on the {adjustment.side}"))
+            return
+        if kind not in self.programme.effects:
+            return
+        if self._add_groups(draft, kind):
+            return
+        match: Callable[[LibraryExercise], bool] = {
+            "more_lateral": lambda e: e.focus in ("lateral", "balance"),
+            "unilateral": lambda e: e.unilateral,
+            "cadence": lambda e: e.focus == "cadence",
+            "calf_endurance": lambda e: e.focus == "calf_strength" and not e.plyometric,
+        }.get(kind, lambda e: False)
+        for i, item in enumerate(draft.items):
+            if match(item.lib) and not item.lib.plyometric:
+                draft.items[i] = _Item(item.lib, item.dose.with_sets(item.dose.sets + 1))
+
+    def _apply(self, adjustment: Adjustment, drafts: list[_Draft], day: date) -> list[_Draft]:
+        kind = adjustment.kind
+        if kind in EMPHASIS_KINDS or (kind not in _PRECEDENCE and kind in self.programme.effects):
+            for draft in drafts:
+                if draft.kind == "ankle":
+                    self._more(draft, kind, adjustment)
+        elif kind == "dial_back":
+            for draft in drafts:
+                self._lighter(draft)
+        elif kind == "schedule":
+            if "one_day" in adjustment.foci:
+                spec = self.programme.stage(self.stage)
+                for draft in drafts:
+                    if draft.kind == "flow":
+                        for key in spec.ankle_core:
+                            lib = self.programme.exercises[key]
+                            if key not in draft.keys() and not lib.plyometric and lib.allowed(draft.stage):
+                                draft.items.append(self._item(lib, draft.stage))
+            elif WEEKDAYS[day.weekday()] in adjustment.foci:
+                for draft in drafts:
+                    if draft.kind == "ankle":
+                        self._lighter(draft)
+        elif kind == "return":
+            for draft in drafts:
+                if self.week.state.weeks_back == 2:
+                    for i, item in enumerate(draft.items):
+                        if item.lib.plyometric:
+                            draft.items[i] = _Item(item.lib, item.dose.with_sets(max(1, item.dose.sets // 2)))
+                else:
+                    self._lighter(draft, calf=False)
+        elif kind == "soreness":
+            for draft in drafts:
+                if draft.kind == "warmup":
+                    continue
+                for i, item in enumerate(draft.items):
+                    lib = item.lib
+                    if lib.calf_load or lib.plyometric or lib.unilateral:
+                        draft.items[i] = _Item(lib, item.dose.with_sets(item.dose.sets - 1))
+        elif kind == "pain":
+            drafts = self._base(day, 1)
+            other = {"left": "right", "right": "left"}.get(adjustment.side or "")
+            for draft in drafts:
+                self._lighter(draft)
+                if other:
+                    for i, item in enumerate(draft.items):
+                        if item.lib.unilateral and item.dose.per_side:
+                            draft.items[i] = _Item(item.lib, item.dose.with_note(
+                                f"on the {other} side only while the {adjustment.side} settles"))
+        return drafts
+
+    # -- a day
+
+    def _day_proposals(self, day: date) -> list[Any]:
+        if day == self.week.monday:
+            return list(self.week.proposals)
+        ctx = _context(self.history, self.week.monday, day, self.week.entering, self.week.habit, self.settings,
+                       self.programme, self.week.state)
+        return _evaluate(self.rules, ctx)
+
+    def plan(self) -> Plan:
+        week = self.week
+        monday = week.monday
+        merged: dict[tuple[str, str, str | None, tuple[str, ...]], Adjustment] = {}
+        changes: dict[tuple[str, str, str | None, tuple[str, ...]], list[tuple[str, str, Change]]] = {}
+        applied: dict[tuple[str, str, str | None, tuple[str, ...]], bool] = {}
+        notes: dict[tuple[str, str], Note] = {}
+        not_checked: dict[str, NotChecked] = {}
+        finals: dict[date, _Snapshot] = {}
+        sessions: list[Session] = []
+        week_level, week_notes = self._week_level()
+        for note in week_notes:
+            notes.setdefault((note.kind, note.summary), note)
+        for offset in range(7):
+            day = monday + timedelta(days=offset)
+            found = self._day_proposals(day)
+            day_adjustments = [a for a in week_level if (a.from_day or monday) <= day]
+            for item in found:
+                if isinstance(item, Note):
+                    notes.setdefault((item.kind, item.summary), item)
+                elif isinstance(item, NotChecked):
+                    not_checked.setdefault(item.rule, item)
+                elif isinstance(item, Adjustment) and item.kind not in STAGE_KINDS:
+                    if item.from_day is None or item.from_day <= day:
+                        day_adjustments.append(item)
+            day_adjustments.sort(key=lambda a: _PRECEDENCE.get(a.kind, 1))
+            # progression: the stage on Monday against last week's (or the advance a hold kept back)
+            drafts = self._base(day, self.stage)
+            for adjustment in day_adjustments:
+                ident = (adjustment.rule, adjustment.kind, adjustment.side, adjustment.foci)
+                if ident in merged:
+                    old = merged[ident]
+                    merged[ident] = replace(
+                        adjustment, from_day=old.from_day,
+                        run_ids=tuple(dict.fromkeys(old.run_ids + adjustment.run_ids)),
+                        log_ids=tuple(dict.fromkeys(old.log_ids + adjustment.log_ids)))
+                else:
+                    merged[ident] = adjustment
+                bucket = changes.setdefault(ident, [])
+                if adjustment.kind in ("advance", "regress", "hold", "return"):
+                    before_stage = self._stage_before(adjustment)
+                    if before_stage is not None and before_stage != self.stage:
+                        bucket += _diff(_snapshot(self._base(day, before_stage)), _snapshot(drafts), day)
+                    if adjustment.kind != "return":
+                        continue
+                before = _snapshot(drafts)
+                drafts = self._apply(adjustment, drafts, day)
+                applied[ident] = True
+                bucket += _diff(before, _snapshot(drafts), day)
+            finals[day] = _snapshot(drafts)
+            sessions += self._sessions(day, drafts, day_adjustments, changes, merged)
+        adjustments, dropped = [], []
+        for ident, adjustment in merged.items():
+            kept = [c for slot, key, c in changes.get(ident, ())
+                    if finals[c.date].get((slot, key), (None, None))[1] == c.after]
+            kept = list(dict.fromkeys(kept))
+            if kept:
+                adjustments.append(replace(adjustment, changes=tuple(kept), from_day=min(c.date for c in kept)))
+            else:
+                if changes.get(ident):
+                    why = "a higher-priority adjustment (pain, a break or load) replaced what it would change"
+                elif adjustment.kind == "hold":
+                    why = "no progression step was due this week"
+                elif not applied.get(ident):
+                    why = "it had nothing to act on"
+                else:
+                    why = "the sessions already hold this work, or no session it applies to was left"
+                dropped.append(Note(adjustment.kind, f"{adjustment.summary} No change to the sessions: {why}.",
+                                    adjustment.run_ids))
+        adjustments.sort(key=lambda a: (a.from_day or monday, _PRECEDENCE.get(a.kind, 1)))
+        all_notes = [*dropped, *notes.values()]
+        all_notes += [Note("safety", text) for text in self.programme.safety_always]
+        if any(a.kind == "pain" for a in adjustments):
+            all_notes.append(Note("safety", self.programme.safety_pain))
+        return Plan(week=week.week, stage=self.programme.stage(self.stage).stage, adjustments=tuple(adjustments),
+                    sessions=tuple(sessions), notes=tuple(all_notes), not_checked=tuple(not_checked.values()))
+
+    def _stage_before(self, adjustment: Adjustment) -> int | None:
+        if adjustment.kind in ("advance", "regress", "return"):
+            return self.prev_stage
+        if adjustment.kind == "hold" and self.kept_back:
+            return self.programme.stage(self.prev_stage + 1).number
+        return None
+
+    def _week_level(self) -> tuple[list[Adjustment], list[Note]]:
+        """Monday's stage decisions, the return after a break and the schedule, as this week applies them."""
+        week = self.week
+        out: list[Adjustment] = []
+        notes: list[Note] = []
+        for p in week.proposals:
+            if not isinstance(p, Adjustment) or p.kind not in STAGE_KINDS:
+                continue
+            if p.kind == "advance" and self.stage <= self.prev_stage:
+                why = "a hold" if self.kept_back else (
+                    "pain was logged" if any(a.kind in ("pain", "regress") for a in self._monday_adjustments)
+                    else "you are back from a break")
+                notes.append(Note("advance_waits", f"{p.summary} Not this week: {why} comes first.", p.run_ids))
+                continue
+            if p.kind == "regress" and self.stage >= self.prev_stage:
+                continue
+            out.append(p)
+        ret = self._return()
+        if ret is not None:
+            out.append(ret)
+        out += self.schedule
+        return out, notes
+
+    def _return(self) -> Adjustment | None:
+        state, entering = self.week.state, self.week.entering
+        gap = self.week.return_gap
+        if not (state.on_break or state.weeks_back):
+            return None
+        if state.on_break:
+            stepped = not entering.on_break and self.stage < self.prev_stage
+            summary = (f"No runs or ankle sessions for {gap} days: "
+                       + (f"back a stage to {self.stage} and " if stepped else "")
+                       + "no hopping or skipping until you are back into a routine; hops return gradually.")
+        elif state.weeks_back == 1:
+            summary = "First week back after a break: no hopping or skipping yet; calf and balance work as usual."
+        else:
+            summary = "Second week back after a break: hopping and skipping return at half the sets."
+        return Adjustment(
+            kind="return", summary=summary,
+            reason=("Stepping back after time off and reintroducing plyometrics over two weeks is coaching "
+                    "convention; the prevention trials built load in phases (McGuine & Keene 2006) but did not "
+                    "test returns after a break."),
+            rule="return_after_break", from_day=self.week.monday)
+
+    # -- the sessions as the athlete sees them
+
+    def _sessions(self, day: date, drafts: list[_Draft], adjustments: list[Adjustment],
+                  changes: dict[Any, list[tuple[str, str, Change]]], merged: dict[Any, Adjustment]) -> list[Session]:
+        out = []
+        for draft in drafts:
+            why = list(draft.why)
+            for adjustment in adjustments:
+                ident = (adjustment.rule, adjustment.kind, adjustment.side, adjustment.foci)
+                if any(c.date == day and slot == draft.slot for slot, _, c in changes.get(ident, ())):
+                    why.append(f"{_SHORT.get(adjustment.kind, adjustment.kind)}: {adjustment.summary}")
+            exercises = tuple(_exercise(item) for item in draft.items)
+            if draft.kind == "ankle":
+                title = f"{self.programme.week.ankle_title} {draft.number}: {self.emphasis} emphasis"
+                if draft.stage < self.stage:
+                    title += " (foundations)" if draft.stage == 1 else f" (stage {draft.stage})"
+                minutes = sum(item.lib.minutes for item in draft.items)
+            elif draft.kind == "flow":
+                title = self.programme.week.flow_title
+                minutes = max(sum(item.lib.minutes for item in draft.items), self.programme.week.flow_minutes)
+            else:
+                title = self.programme.week.warmup_title
+                minutes = self.programme.week.warmup_minutes
+            foci = tuple(dict.fromkeys(e.focus for e in exercises))
+            if draft.kind == "ankle" and self.emphasis in foci:
+                foci = (self.emphasis, *(f for f in foci if f != self.emphasis))
+            out.append(Session(date=day, title=title, duration_min=minutes, focus=foci, exercises=exercises,
+                               kind=draft.kind, why=" ".join(why), slot=draft.slot, stage=draft.stage))
+        return out

@@ -123,6 +123,7 @@ class Advancement:
 class Regression:
     pain_threshold: float
     days: int
+    persistent_weeks: int = 2  # pain at the threshold in this many of the last weeks + 1: see a professional
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ class _Parser:
         return Regression(
             pain_threshold=self.number(data, "pain_threshold", "regression."),
             days=self.whole(data, "days", "regression.", 7),
+            persistent_weeks=self.whole(data, "persistent_weeks", "regression.", 2),
         )
 
     def effects(
