@@ -266,14 +266,14 @@ class Plan:
 
     @property
     def safety(self) -> tuple[str, ...]:
-        return tuple(n.summary for n in self.notes if n.kind in ("safety", "see_professional"))
+        return tuple(str(n) for n in self.notes if not isinstance(n, Note) or n.kind in ("safety", "see_professional"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "week": self.week,
             "stage": {"number": self.stage.number, "name": self.stage.name},
             "adjustments": [a.to_dict() for a in self.adjustments],
-            "notes": [n.to_dict() for n in self.notes],
+            "notes": [n.to_dict() if isinstance(n, Note) else Note("safety", str(n)).to_dict() for n in self.notes],
             "not_checked": [n.to_dict() for n in self.not_checked],
             "sessions": [s.to_dict() for s in self.sessions],
         }

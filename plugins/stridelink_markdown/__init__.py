@@ -102,7 +102,7 @@ def render_plan(plan: stridelink.Plan) -> str:
         for session in by_day.get(day, []):
             lines += list(_session(session))
     if plan.notes:
-        lines += ["## Safety", "", *(f"- {md(note)}" for note in plan.notes), ""]
+        lines += ["## Safety", "", *(f"- {md(str(note))}" for note in plan.notes), ""]
     return "\n".join(lines)
 
 

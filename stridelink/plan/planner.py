@@ -178,7 +178,8 @@ def _context(history: History, monday: date, day: date, entering: WalkState, hab
         week=iso_week(monday),
         week_start=monday,
         recent_runs=history.runs_between(day - timedelta(days=RECENT_DAYS), day),
-        baseline_runs=history.runs_between(monday - timedelta(weeks=BASELINE_WEEKS), day - timedelta(days=RECENT_DAYS)),
+        baseline_runs=history.runs_between(monday - timedelta(days=RECENT_DAYS, weeks=BASELINE_WEEKS),
+                                           monday - timedelta(days=RECENT_DAYS)),
         logs=history.logs_for(day),
         stage=programme.stage(entering.stage).stage,
         settings=settings,
@@ -212,7 +213,9 @@ def _step(history: History, monday: date, entering: WalkState, settings: Setting
     elif entering.weeks_back == 1:
         weeks_back = 2
     state = WalkState(iso_week(monday), entering.stage, entering.weeks_in_stage, on_break, weeks_back, since)
-    habit = measure(history.runs_between(monday - timedelta(weeks=BASELINE_WEEKS), monday), monday,
+    # The habit: the full weeks before last week (last week is what the Monday rules judge against it).
+    habit_end = monday - timedelta(days=RECENT_DAYS)
+    habit = measure(history.runs_between(habit_end - timedelta(weeks=BASELINE_WEEKS), habit_end), habit_end,
                     _zone(settings.tz), since=since)
     ctx = _context(history, monday, monday, entering, habit, settings, programme, state)
     proposals = _evaluate(rules, ctx)
@@ -296,8 +299,7 @@ def plan_weeks(weeks: Iterable[str], runs: Sequence[Run], logs: Sequence[LogEntr
     for week in wanted:
         this = by_week.get(week)
         if this is None:  # before the first data: nothing to walk
-            this = _step(History((), (), _zone(settings.tz)), week_start(week), WalkState(week, 1), settings, rules,
-                         programme)
+            this = _step(history, week_start(week), WalkState(week, 1), settings, rules, programme)
         plans.append(_Composer(this, history, settings, rules, programme).plan())
     return plans
 

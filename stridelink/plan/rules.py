@@ -231,7 +231,8 @@ def hill_recovery(ctx: RuleContext) -> list[Any]:
             kind="dial_back",
             summary=(
                 f"Hill session in {_runs_label(above, tz)}, above your habit ({why}): calf-loading and hopping "
-                f"work is lighter until {day_label(last + timedelta(days=DIAL_BACK_DAYS))}; mobility stays."
+                f"work is lighter for the 48 hours after it (to {day_label(last + timedelta(days=DIAL_BACK_DAYS))}); "
+                "mobility stays."
             ),
             reason=(
                 "Neves et al. 2014 (20 trained women, 30 min at -6 %, 0 and +6 % grade, same effort) found "
@@ -281,7 +282,7 @@ def load_spike(ctx: RuleContext) -> list[Any]:
                 "The ratio is shown for context; it is not a prediction."
             ),
             reason=(
-                "Nielsen et al. 2014 (874 novice runners) saw more distance-related injuries after weekly "
+                "Nielsen et al. 2014 (874 novice runners) saw more distance-related running complaints after weekly "
                 "distance rose by more than 30 % over two weeks (hazard ratio 1.59, 95 % CI 0.96-2.66, not "
                 "significant). Load ratios cannot forecast anything for one runner (Impellizzeri et al. 2020), "
                 "so the plan only pauses its own progression."
@@ -342,7 +343,7 @@ def cadence_drop(ctx: RuleContext) -> list[Any]:
             ),
             reason=(
                 "Heiderscheit et al. 2011 (45 runners, one lab session) found that a 5-10 % higher step rate "
-                "lowered the load absorbed at the knee and hip; it did not test injuries or ankle drills. The "
+                "lowered the load absorbed at the knee and hip; it did not test ankle drills or running complaints. The "
                 "reference here is your own pace-matched runs, not a universal target such as 180 spm."
             ),
             run_ids=tuple(run.run_id for run, _, _ in flagged),
@@ -401,7 +402,7 @@ def gct_imbalance(ctx: RuleContext) -> list[Any]:
             ),
             reason=(
                 "Garmin's percentile zones put more than 52.2 % on one side among the least even 10 % of "
-                "runners; Garmin reports a link with injury in some runners but there is no trial, and "
+                "runners; Garmin reports a link with running problems in some runners but there is no trial, and "
                 "balance shifts on hills, so only flatter runs count. Joubert et al. 2020 linked each 1 % of "
                 "imbalance with about 3.7 % worse running economy (a secondary report). Single-leg work is "
                 "coaching convention, not a tested fix."
@@ -616,7 +617,7 @@ def pain_logged(ctx: RuleContext) -> list[Any]:
             out.append(
                 Adjustment(
                     kind="regress",
-                    summary=f"Pain logged last week: this week's stage is {target.number}, {target.name}.",
+                    summary=f"Pain logged last week: back to stage {target.number}, {target.name}, this week.",
                     reason=_PAIN_REASON,
                     rule="pain_logged",
                     log_ids=tuple(log.entry_id for log in last_week),

@@ -5,7 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from stridelink.plan import rules
-from stridelink.models import LogEntry, Rule, RuleContext, Run, Signals
+from zoneinfo import ZoneInfo
+
+from stridelink.models import Adjustment, LogEntry, Rule, RuleContext, Run, Signals
+from stridelink.plan.baseline import measure
 from stridelink.plan.programme import load_programme
 from stridelink.settings import Settings
 
@@ -78,13 +81,24 @@ def context(recent=(), base=None, logs=(), stage: int = 1, weeks_in_stage: int =
         settings=Settings(),
         weeks_in_stage=weeks_in_stage,
         programme=PROGRAMME,
+        habit=_habit(baseline() if base is None else tuple(base)),
     )
+
+
+def _habit(base: tuple[Run, ...]):
+    first = min((r.start_utc.date() for r in base), default=MONDAY - timedelta(days=7))
+    since = first - timedelta(days=first.weekday())  # the week of the first baseline run
+    return measure(base, MONDAY - timedelta(days=7), ZoneInfo("UTC"), since=since)
+
+
+def adjustments(found) -> list[Adjustment]:
+    return [item for item in found if isinstance(item, Adjustment)]
 
 
 def kinds(ctx: RuleContext) -> dict[str, tuple[str, ...]]:
     found = {}
     for rule in rules.built_in_rules():
-        for adjustment in rule.evaluate(ctx):
+        for adjustment in adjustments(rule.evaluate(ctx)):
             assert adjustment.reason and adjustment.summary
             assert not any(word in (adjustment.summary + adjustment.reason).lower() for word in FORBIDDEN)
             found[adjustment.kind] = adjustment.run_ids
@@ -95,7 +109,7 @@ def test_hook_registers_every_built_in_rule():
     registered: list[Rule] = []
     rules.register_rules(registered.append)
     names = [rule.name for rule in registered]
-    assert len(names) == len(set(names)) == 8
+    assert len(names) == len(set(names)) == 10
     assert all(rule.description for rule in registered)
 
 
@@ -161,7 +175,7 @@ def test_cadence_below_baseline_at_same_pace():
     slow_steps = run("s1", MONDAY - timedelta(days=3), cadence_spm=158.0)
     found = kinds(context([slow_steps]))
     assert found == {"cadence": ("s1",)}
-    assert "Heiderscheit" in rules.cadence_drop(context([slow_steps]))[0].reason
+    assert "Heiderscheit" in adjustments(rules.cadence_drop(context([slow_steps])))[0].reason
 
 
 def test_low_cadence_at_a_much_slower_pace_is_not_compared():
@@ -219,8 +233,8 @@ def test_calm_consistent_weeks_advance():
     ctx = context(easy_week(), logs=sessions(), weeks_in_stage=3)
     found = kinds(ctx)
     assert set(found) == {"advance"}
-    assert found["advance"]  # the runs of those calm weeks
-    assert "stage 2" in rules.steady_progress(ctx)[0].summary
+    advance = adjustments(rules.steady_progress(ctx))[0]
+    assert "stage 2" in advance.summary and len(advance.log_ids) == 6  # the sessions logged
 
 
 @pytest.mark.parametrize(
@@ -244,10 +258,10 @@ def test_no_advance_without_every_criterion(change):
 def test_logged_pain_regresses_a_stage_and_says_seek_advice():
     logs = [LogEntry(1, MONDAY - timedelta(days=3), "pain", side="right", value=4)]
     ctx = context(easy_week(), logs=logs, stage=4)
-    assert set(kinds(ctx)) == {"regress"}
-    adjustment = rules.pain_logged(ctx)[0]
-    assert "stage 3" in adjustment.summary and "seek advice" in adjustment.summary
-    assert "(right)" in adjustment.summary
+    assert set(kinds(ctx)) == {"regress", "pain"}  # a stage back this week, foundations while it lasts
+    regress, pain = adjustments(rules.pain_logged(ctx))
+    assert "stage 3" in regress.summary and "seek advice" in pain.summary
+    assert "(right)" in pain.summary and "left side only" in pain.summary
 
 
 @pytest.mark.parametrize(("days_ago", "value"), [(3, 2), (8, 6)])

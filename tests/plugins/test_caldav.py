@@ -189,7 +189,7 @@ def test_a_changed_plan_updates_events_and_deletes_dropped_ones(radicale, config
 
     code, out = run("log", "pain", "5", "--date", "2026-11-28")  # before the week: the plan backs off
     assert code == 0, out
-    assert any(a["kind"] == "regress" for a in planned()["adjustments"])
+    assert any(a["kind"] == "pain" for a in planned()["adjustments"])
     after_pain = push_json()
     assert after_pain["updated"] == 7 and after_pain["deleted"] == 0
     events = server_events(radicale, calendar_name)
