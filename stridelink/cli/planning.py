@@ -48,7 +48,7 @@ def echo_plan(plan: Plan) -> None:
         for adj in plan.adjustments:
             for change in adj.changes:
                 before, after = change.before or "(not in the session)", change.after or "(left out)"
-                click.echo(f"  {change.date:%a %d %b}  [{adj.kind}] {change.exercise}: {before} -> {after}")
+                click.echo(f"  {change.date:%a %d %b}  [{words(adj.kind)}] {change.exercise}: {before} -> {after}")
     if plan.notes:
         click.echo("\nNotes")
         for note in plan.notes:
@@ -56,7 +56,7 @@ def echo_plan(plan: Plan) -> None:
     if plan.not_checked:
         click.echo("\nNot checked")
         for item in plan.not_checked:
-            click.echo(f"  - {item.rule}: {item.why}")
+            click.echo(f"  - {words(item.rule)}: {item.why}")
 
 
 @click.command()
@@ -65,8 +65,8 @@ def echo_plan(plan: Plan) -> None:
 def plan(week: str | None, as_json: bool) -> None:
     """Show the ankle programme of a week, day by day, and why it is adjusted.
 
-    The plan for week W is built from every run that started before W's Monday (local time) and what you
-    logged. Example: stridelink plan --week 2026-W49 --json
+    Each day is built from every run that started before that day (local time) and what you logged before it;
+    pain and soreness count from the day you log them. Example: stridelink plan --week 2026-W49 --json
     """
     with Library.open() as library:
         the_plan = app.plan_week(library, week)
