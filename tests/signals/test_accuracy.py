@@ -209,6 +209,13 @@ def test_every_explained_deviation_is_still_a_deviation() -> None:
         assert row is not None and row.cause is not None, f"{name} {metric}: agrees now, or is not compared"
 
 
+def test_docs_accuracy_shows_the_table_as_measured() -> None:
+    """docs/accuracy.md is regenerated (``python -m tests.signals.test_accuracy``) when a figure changes."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "accuracy.md").read_text(encoding="utf-8")
+    rows = [line for line in table().splitlines() if line.startswith("| `")]
+    assert rows and all(row in doc for row in rows)
+
+
 def manifest_sports() -> dict[str, str]:
     with (CORPUS / "MANIFEST.csv").open(newline="") as fh:
         return {row["path"]: row["sport"].lower() for row in csv.DictReader(fh)}
