@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from stridelink import columns as col
-from stridelink.readers.fit import activities_from_messages
+from stridelink.readers.fit import activities_from_messages, decode
 from stridelink.readers.fitmessages import FitMessages
 from stridelink.signals.compute import compute_signals
+from tests.conftest import CORPUS, needs_corpus
 
 T0 = 1_000_000_000.0  # seconds since the FIT epoch (2021)
 
@@ -88,3 +89,16 @@ def test_a_clock_set_right_during_the_run_keeps_the_later_times() -> None:
     times = activity.samples[col.TIMESTAMP]
     assert (times.iloc[-1] - times.iloc[0]).total_seconds() == pytest.approx(3400.0, abs=2.0)
     assert abs((times.iloc[-1] - activity.start_utc).total_seconds() - 3400.0) <= 2.0
+
+
+@needs_corpus
+def test_a_real_run_whose_clock_jumps_keeps_its_length_and_its_figures() -> None:
+    data = (CORPUS / "stride/run.fit").read_bytes()
+    (clean,) = activities_from_messages(decode(data))
+    msgs = decode(data)
+    msgs.records["timestamp"][1500:] += 1_750_000.0  # 20 days forward, half way
+    (jumped,) = activities_from_messages(msgs)
+    expected, got = compute_signals(clean), compute_signals(jumped)
+    assert got.duration_s == pytest.approx(expected.duration_s, abs=2.0)
+    assert got.moving_time_s == pytest.approx(expected.moving_time_s, abs=2.0)
+    assert got.distance_m == expected.distance_m and got.cadence_spm == expected.cadence_spm
