@@ -25,12 +25,19 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from lookups import lookup_rows
+from measure import Row, ms, timed
+from realfiles import one_hour_work_rows, per_file_rows, running_fit_files, whole_command_rows
+from startup import startup_rows
+
+PARTS = ("fit", "real", "work", "startup", "lookups", "bulk", "memory", "gpx", "plan")
 CORPUS = ROOT.parent / "shared" / "corpus"
 CORPUS_FIT = CORPUS / "stride" / "run.fit"
 CORPUS_GPX = ("runpandas/strava_export.gpx", "runpandas/run.gpx")  # running GPX files, 0.49 and 0.23 MB
@@ -45,16 +52,6 @@ PLAN_MAX_MS = 200.0
 
 ONE_HOUR_KINDS = ("easy_road", "trail", "long_run", "hill_repeats", "track_intervals")
 YEAR_START = datetime(2025, 1, 6, 6, 30, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Row:
-    what: str
-    baseline: str
-    measured: str
-    ratio: str
-    target: str
-    ok: bool | None  # None: information only
 
 
 # ----------------------------------------------------------------------------------------------- inputs
@@ -102,12 +99,6 @@ def generate(folder: Path, count: int, workers: int) -> None:
 # ----------------------------------------------------------------------------------------------- timing
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def fitparse_parse(data: bytes) -> None:
     import fitparse
 
@@ -143,10 +134,6 @@ def paired(baseline: Callable[[], object], ours: Callable[[], float], repeats: i
         base_s.append(timed(baseline))
         ours_s.append(ours())
     return min(base_s), min(ours_s)
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
 
 
 def ratio_row(what: str, base_s: float, ours_s: float, minimum: float) -> Row:
@@ -261,6 +248,21 @@ def gpx_rows(files: Sequence[Path], scratch: Path, repeats: int) -> list[Row]:
         what = f"GPX import, {shown} ({path.stat().st_size / 2**20:.2f} MB)"
         rows.append(ratio_row(what, base_s, ours_s, GPX_RATIO_MIN))
     return rows
+
+
+def _import_into(home: Path, files: Sequence[Path]) -> None:
+    from stridelink.importer import import_paths
+    from stridelink.store.library import Library
+
+    with Library.open(home) as library:
+        import_paths(library, files, workers=1)
+
+
+def _run_count(home: Path) -> int:
+    from stridelink.store.library import Library
+
+    with Library.open(home) as library:
+        return len(library.runs())
 
 
 # ----------------------------------------------------------------------------------------------- planning
@@ -382,7 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer files and repeats (the bulk target is scaled)")
     parser.add_argument("--inputs", type=Path, help="keep generated inputs in this folder and reuse them")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument("--only", help=f"comma-separated parts to run, of: {','.join(PARTS)}")
     args = parser.parse_args(argv)
+    parts = set(args.only.split(",")) if args.only else set(PARTS)
+    if parts - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(parts - set(PARTS)))}")
 
     count = 60 if args.quick else BULK_FILES
     repeats = 3 if args.quick else 5
@@ -402,16 +408,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         step = max(1, len(runs) // sample)
 
         rows: list[Row] = []
-        print("FIT: fitparse against import ...", file=sys.stderr, flush=True)
-        rows += fit_rows(runs[::step][:sample], scratch, 3)
-        print("bulk import ...", file=sys.stderr, flush=True)
-        rows += bulk_rows(bulk_folder, scratch, len(runs))
-        print("memory ...", file=sys.stderr, flush=True)
-        rows += memory_rows(inputs / "day" / "day-24h.fit", scratch)
-        print("GPX: gpxpy against import ...", file=sys.stderr, flush=True)
-        rows += gpx_rows(gpx_files, scratch, repeats)
-        print("plan_week ...", file=sys.stderr, flush=True)
-        rows += plan_rows(scratch, 3 if args.quick else 5)
+        if "fit" in parts:
+            print("FIT: fitparse against import ...", file=sys.stderr, flush=True)
+            rows += fit_rows(runs[::step][:sample], scratch, 3)
+        real, rejected = running_fit_files(CORPUS)
+        library = None
+        if real and parts & {"real", "startup"}:
+            print("corpus: fitparse against `stridelink import` ...", file=sys.stderr, flush=True)
+            real_rows, library = whole_command_rows(real, rejected, scratch, 3 if args.quick else 5)
+            rows += real_rows if "real" in parts else []
+        if "work" in parts:
+            print("each file's work ...", file=sys.stderr, flush=True)
+            rows += one_hour_work_rows(runs[::step][:sample], 3)
+            rows += per_file_rows(real, CORPUS, 2 if args.quick else 3) if real else []
+        if "startup" in parts:
+            print("cold starts ...", file=sys.stderr, flush=True)
+            if library is None:  # no corpus: a small library of generated runs
+                library = Path(tempfile.mkdtemp(dir=scratch))
+                _import_into(library, runs[:20])
+            rows += startup_rows(library, _run_count(library), 5 if args.quick else 9)
+        if "lookups" in parts:
+            print("duplicate checks ...", file=sys.stderr, flush=True)
+            rows += lookup_rows(scratch, 500 if args.quick else 2000)
+        if "bulk" in parts:
+            print("bulk import ...", file=sys.stderr, flush=True)
+            rows += bulk_rows(bulk_folder, scratch, len(runs))
+        if "memory" in parts:
+            print("memory ...", file=sys.stderr, flush=True)
+            rows += memory_rows(inputs / "day" / "day-24h.fit", scratch)
+        if "gpx" in parts:
+            print("GPX: gpxpy against import ...", file=sys.stderr, flush=True)
+            rows += gpx_rows(gpx_files, scratch, repeats)
+        if "plan" in parts:
+            print("plan_week ...", file=sys.stderr, flush=True)
+            rows += plan_rows(scratch, 3 if args.quick else 5)
     print(f"{sys.version.split()[0]}, {os.cpu_count()} cores, load average {load_before:.1f} before and "
           f"{os.getloadavg()[0]:.1f} after{' (--quick)' if args.quick else ''}")
     print_table(rows)
