@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from stridelink.hookspecs import hookimpl
 from stridelink.models import (
     Activity,
@@ -25,10 +23,20 @@ from stridelink.models import (
     Stage,
 )
 
-try:
-    __version__ = version("stridelink")
-except PackageNotFoundError:  # an uninstalled checkout
-    __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed distribution when first asked for (not at every start)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'stridelink' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("stridelink")
+    except PackageNotFoundError:  # an uninstalled checkout
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found
 
 __all__ = [
     "Activity",

@@ -26,9 +26,8 @@ from stridelink.models import ExportContext, LogEntry, Plan, Run
 from stridelink.plan.activities import distinct_runs
 from stridelink.plan.planner import plan_week as build_plan
 from stridelink.plan.planner import plan_weeks as build_plans
-from stridelink.plugins import get_exporter, get_readers, get_rules, pm
+from stridelink.plugins import get_exporter, get_readers, get_rules, load_plugins, pm
 from stridelink.output import write_file
-from stridelink.report.page import latest_period_end, render_report
 from stridelink.store.library import Library
 from stridelink.text import safe
 from stridelink.weeks import current_week, iso_week, monday_of, shift_week, week_start
@@ -130,6 +129,7 @@ def _keep(library: Library, plan: Plan) -> bool:
     digest = hashlib.sha256(json.dumps(plan.to_dict(), sort_keys=True).encode()).hexdigest()
     changed = library.store_plan(plan, digest)
     if changed:
+        load_plugins("week_planned")
         pm.hook.week_planned(plan=plan)
     return changed
 
@@ -257,6 +257,8 @@ def report_page(library: Library, weeks: int | None = None, *, today: date | Non
     today = today or datetime.now(tz).date()
     runs = distinct_runs(library.runs())  # a run imported as FIT and GPX counts once
     plan = plan_week(library, iso_week(monday_of(today)))
+    from stridelink.report.page import latest_period_end, render_report  # numpy, pandas: the report only
+
     end = latest_period_end(runs, today=today, weeks=DEFAULT_REPORT_WEEKS, tz=tz) if weeks is None else None
     return render_report(
         runs, plan, weeks=weeks or DEFAULT_REPORT_WEEKS, today=today, tz=tz, logs=library.logs(), period_end=end

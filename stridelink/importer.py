@@ -15,7 +15,7 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 from stridelink import sources as discovery
 from stridelink.errors import NotARunError, StridelinkError, TrainingSessionFile, UnreadableFileError
 from stridelink.models import Activity, Reader, Signals
-from stridelink.plugins import get_readers, pm
+from stridelink.plugins import get_readers, load_plugins, pm
 from stridelink.sources import MAX_FILE_BYTES, MAX_ZIP_MEMBERS, Found, Origin, Source, close_archives
 from stridelink.store.library import DuplicateFileError, Library, PreparedRun, prepare_run
 
@@ -189,9 +189,11 @@ def import_sources(
     count = sum(isinstance(s, Source) for s in found)
     parallel = workers if workers is not None else (min(os.cpu_count() or 1, 8) if count >= PARALLEL_MIN_FILES else 1)
     _preload()
-    executor: Executor | None = (
-        ProcessPoolExecutor(parallel, initializer=_ignore_interrupts) if parallel > 1 else None
-    )
+    executor: Executor | None = None
+    if parallel > 1:
+        from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for large batches
+
+        executor = ProcessPoolExecutor(parallel, initializer=_ignore_interrupts)
     state = _State()
     try:
         previous: _Chunk | None = None
@@ -381,6 +383,7 @@ def _commit(library: Library, source: Source, size: int, sha: str, archive_name:
         )
     except DuplicateFileError as exc:  # another importer stored the same bytes a moment ago
         return ImportResult(source.path, "duplicate", tuple(exc.run_ids))
+    load_plugins("run_imported")
     if pm.hook.run_imported.get_hookimpls():  # a plugin listens: give it each run as the library holds it
         for run_id in run_ids:
             pm.hook.run_imported(run=library.get_run(run_id))

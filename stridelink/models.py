@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads only where samples are handled, not for every command
+    import pandas as pd
 
 # Keys a reader may put in ``Activity.device_totals``: the device's own session figures, canonical units.
 DEVICE_TOTAL_KEYS = (

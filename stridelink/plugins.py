@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import os
 import sys
 from typing import Any
@@ -16,61 +15,93 @@ from stridelink.models import Exporter, Reader, Rule
 
 LOAD_ENV = "STRIDELINK_LOAD_PLUGINS"
 
-# Built-ins are plugins like any other; they are listed here so an uninstalled checkout works too.
-DEFAULT_PLUGINS = {
-    "fit": "stridelink.readers.fit",
-    "gpx": "stridelink.readers.gpx",
-    "tcx": "stridelink.readers.tcx",
-    "rules": "stridelink.plan.rules",
-    "ics": "stridelink_ics",
-    "csv": "stridelink_csv",
-    "json": "stridelink_json",
-    "markdown": "stridelink_markdown",
-    "fit-workout": "stridelink_fit_workout",
-    "caldav": "stridelink_caldav",
+# Built-ins are plugins like any other; they are listed here so an uninstalled checkout works too, with the
+# hooks each implements, so that a command imports only the plugins whose hooks it calls (a test keeps these
+# lists true). Third-party plugins are imported on the first hook call of any kind.
+BUILTIN_PLUGINS: dict[str, tuple[str, frozenset[str]]] = {
+    "fit": ("stridelink.readers.fit", frozenset({"register_readers"})),
+    "gpx": ("stridelink.readers.gpx", frozenset({"register_readers"})),
+    "tcx": ("stridelink.readers.tcx", frozenset({"register_readers"})),
+    "rules": ("stridelink.plan.rules", frozenset({"register_rules"})),
+    "ics": ("stridelink_ics", frozenset({"register_exporters"})),
+    "csv": ("stridelink_csv", frozenset({"register_exporters"})),
+    "json": ("stridelink_json", frozenset({"register_exporters"})),
+    "markdown": ("stridelink_markdown", frozenset({"register_exporters"})),
+    "fit-workout": ("stridelink_fit_workout", frozenset({"register_exporters"})),
+    "caldav": ("stridelink_caldav", frozenset({"register_commands"})),
 }
+DEFAULT_PLUGINS = {name: module for name, (module, _hooks) in BUILTIN_PLUGINS.items()}
 
 pm = pluggy.PluginManager("stridelink")
 pm.add_hookspecs(hookspecs)
-_loaded = False
+_builtins_loaded: set[str] = set()  # built-in plugins imported (or found missing) so far
+_third_party_loaded = False
+_third_party_order: list[str] = []  # third-party plugin names in the order they were registered
 _versions: dict[str, str] = {}  # plugin name -> its distribution's version
 
 
-def load_plugins() -> None:
-    """Register the built-ins and the allowed third-party plugins (once per process).
+def load_plugins(hook: str | None = None) -> None:
+    """Register the built-ins implementing ``hook`` (all of them without one) and the allowed third-party
+    plugins, each once per process.
 
     A third-party plugin that fails to load is reported on stderr and left out; it never stops the tool.
     """
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for name, module in DEFAULT_PLUGINS.items():
+    for name, (module, hooks) in BUILTIN_PLUGINS.items():
+        if name in _builtins_loaded or (hook is not None and hook not in hooks):
+            continue
+        _builtins_loaded.add(name)
         if pm.get_plugin(name) is None:
             try:
                 pm.register(importlib.import_module(module), name=name)
             except ModuleNotFoundError as exc:
                 if exc.name != module:
                     raise
+    _load_third_party()
+
+
+def _load_third_party() -> None:
+    global _third_party_loaded
+    if _third_party_loaded:
+        return
+    _third_party_loaded = True
+    import importlib.metadata
+
     allow = os.environ.get(LOAD_ENV)
     wanted = None if allow is None else {name.strip() for name in allow.split(",") if name.strip()}
     for ep in importlib.metadata.entry_points(group="stridelink"):
-        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+        if ep.name in BUILTIN_PLUGINS or pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
         if wanted is not None and ep.name not in wanted:
             continue
         try:
             pm.register(ep.load(), name=ep.name)
+            _third_party_order.append(ep.name)
             if ep.dist is not None:
                 _versions[ep.name] = ep.dist.version
         except Exception as exc:  # a broken plugin must not break stridelink
             print(f"stridelink: plugin {ep.name!r} failed to load: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
+def _rank(plugin_name: str) -> int:
+    """Built-ins first in their listed order, then third-party plugins as they were registered."""
+    names = list(BUILTIN_PLUGINS)
+    if plugin_name in BUILTIN_PLUGINS:
+        return names.index(plugin_name)
+    if plugin_name in _third_party_order:
+        return len(names) + _third_party_order.index(plugin_name)
+    return len(names) + len(_third_party_order)
+
+
 def _collect(hook_name: str) -> list[Any]:
-    load_plugins()
+    """What every plugin registers through ``hook_name``, newest plugin first (pluggy's calling order).
+
+    The order does not depend on which plugins earlier commands happened to load.
+    """
+    load_plugins(hook_name)
     found: list[Any] = []
-    getattr(pm.hook, hook_name)(register=found.append)
+    impls = sorted(getattr(pm.hook, hook_name).get_hookimpls(), key=lambda impl: _rank(impl.plugin_name))
+    for impl in reversed(impls):
+        impl.function(*[found.append for _name in impl.argnames])  # the hook's one argument, ``register``
     return found
 
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import click
 
-from stridelink import __version__
 from stridelink.errors import StridelinkError
 from stridelink.store.library import database_failure
 from stridelink.plugins import load_plugins, pm
@@ -46,15 +45,37 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
 
 
 class StridelinkGroup(click.Group):
-    """A command group whose commands, its plugins' commands included, report library errors in one line."""
+    """A command group whose commands, its plugins' commands included, report library errors in one line.
+
+    Plugins add their commands the first time a command is asked for that is not built in, or the list of
+    all commands (help, completion): running a built-in command imports no plugin.
+    """
+
+    _plugin_commands_added = False
 
     def invoke(self, ctx: click.Context) -> Any:
         with friendly_errors():
             return super().invoke(ctx)
 
+    def _add_plugin_commands(self) -> None:
+        if not self._plugin_commands_added:
+            self._plugin_commands_added = True
+            load_plugins("register_commands")
+            pm.hook.register_commands(cli=self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._add_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
 
 @click.group(cls=StridelinkGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="stridelink")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda ctx, _p, v: _version(ctx, v),
+              help="Show the version and exit.")
 def cli() -> None:
     """Turn the runs your watch records into a weekly ankle mobility and strength plan.
 
@@ -68,6 +89,14 @@ def cli() -> None:
     """
 
 
+def _version(ctx: click.Context, wanted: bool) -> None:
+    if wanted and not ctx.resilient_parsing:
+        from stridelink import __version__
+
+        click.echo(f"stridelink, version {__version__}")
+        ctx.exit()
+
+
 def _add_commands() -> None:
     from stridelink.cli import cohort, demo, importing, library, planning, report, runs
 
@@ -77,5 +106,3 @@ def _add_commands() -> None:
 
 
 _add_commands()
-load_plugins()
-pm.hook.register_commands(cli=cli)

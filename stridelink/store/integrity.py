@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from stridelink import paths
-from stridelink.store import codec as samplecodec
 from stridelink.store.library import TEMP_PREFIX, Library
 
 # An archive file younger than this may belong to an import still running (written, not yet committed):
@@ -106,6 +105,8 @@ def _archive(library: Library) -> list[Problem]:
 
 
 def _samples(db: sqlite3.Connection) -> list[Problem]:
+    from stridelink.store import codec as samplecodec  # numpy and pandas: only when checking
+
     problems = []
     rows = db.execute(
         "SELECT runs.run_id, samples.n, samples.data FROM runs LEFT JOIN samples USING (run_id) ORDER BY runs.run_id"

@@ -20,10 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from stridelink import paths
-from stridelink.store import codec as samplecodec
 from stridelink.errors import (
     DamagedDatabaseError,
     InvalidDateError,
@@ -37,6 +34,8 @@ from stridelink.models import Activity, LogEntry, Plan, Run, Signals
 from stridelink.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from stridelink.sources import Origin
 
 
@@ -140,7 +139,7 @@ def prepare_run(activity: Activity, signals: Signals | None) -> PreparedRun:
         device_totals=json.dumps(dict(totals), default=_json_default),
         laps=json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
         n_samples=len(activity.samples),
-        samples=samplecodec.encode(activity.samples),
+        samples=_codec().encode(activity.samples),
         method_version=signals.method_version if signals else None,
         signals=json.dumps(signals.to_dict(), default=_json_default) if signals else None,
     )
@@ -553,7 +552,7 @@ class Library:
         row = self.db.execute("SELECT data FROM samples WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise UnknownRunError(f"no samples for run {run_id!r}")
-        return samplecodec.decode(row[0])
+        return _codec().decode(row[0])
 
     def run_details(self, run_id: str) -> dict[str, Any]:
         row = self.db.execute(
@@ -656,3 +655,10 @@ class Library:
             db.executemany(
                 "INSERT INTO exporter_memory VALUES (?, ?, ?)", [(exporter, k, v) for k, v in memory.items()]
             )
+
+
+def _codec() -> Any:
+    """The sample codec (numpy and pandas), loaded by the commands that read or write samples."""
+    from stridelink.store import codec
+
+    return codec
