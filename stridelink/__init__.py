@@ -24,7 +24,6 @@ from stridelink.models import (
 )
 
 
-
 def __getattr__(name: str) -> str:
     """``__version__``, read from the installed distribution when first asked for (not at every start)."""
     if name != "__version__":

@@ -67,10 +67,7 @@ def decode(data: bytes) -> FitMessages:
         fitfast = None  # type: ignore[assignment]
     if fitfast is not None:
         try:
-            msgs = fitfast.decode(data)
-            ts = msgs.records.get("timestamp")
-            if ts is None or not (ts < RELATIVE_LIMIT).any():  # device-relative times need the reference
-                return msgs
+            return fitfast.decode(data)
         except FastPathDeclined:
             pass
     from stridelink.readers.fitref import decode_fitparse

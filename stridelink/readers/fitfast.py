@@ -25,6 +25,7 @@ from stridelink.readers.fitprofile import (
     BASE_TYPE_BYTE,
     BASE_TYPES,
     FIELD_TIMESTAMP,
+    MESG_ACTIVITY,
     MESG_DEVELOPER_DATA_ID,
     MESG_FIELD_DESCRIPTION,
     MESG_FILE_ID,
@@ -38,7 +39,7 @@ from stridelink.readers.fitprofile import (
     message_fields,
 )
 
-_SUMMARY_MESGS = (MESG_FILE_ID, MESG_SESSION, MESG_LAP, MESG_SPORT)
+_SUMMARY_MESGS = (MESG_FILE_ID, MESG_SESSION, MESG_LAP, MESG_SPORT, MESG_ACTIVITY)
 _INLINE_MESGS = (MESG_FIELD_DESCRIPTION, MESG_DEVELOPER_DATA_ID)  # needed while scanning
 _HEADER_MIN = 12
 
@@ -863,6 +864,7 @@ def _decode(buf: bytes) -> FitMessages:
     out.sessions = summaries[MESG_SESSION]
     out.laps = summaries[MESG_LAP]
     out.sports = summaries[MESG_SPORT]
+    out.activity = summaries[MESG_ACTIVITY][0] if summaries[MESG_ACTIVITY] else {}
     for file_id in summaries[MESG_FILE_ID]:
         if out.file_type is None:
             out.file_type = _text(file_id.get("type"))

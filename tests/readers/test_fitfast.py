@@ -344,6 +344,17 @@ def test_chained_streams_are_merged() -> None:
 
 
 @needs_corpus
+def test_old_watches_counting_from_power_on_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The activity message anchors device-relative times; the fast decoder reads it too."""
+    from stridelink.readers import fitref
+    from stridelink.readers.fit import read_fit
+
+    monkeypatch.setattr(fitref, "decode_fitparse", lambda data: pytest.fail("fell back to the reference"))
+    (activity,) = read_fit((CORPUS / "python-fitparse" / "antfs-dump.63.fit").read_bytes())
+    assert activity.start_utc.year == 2012
+
+
+@needs_corpus
 def test_reference_run_summary() -> None:
     out = decode((CORPUS / "stride" / "run.fit").read_bytes())
     assert (out.file_type, out.manufacturer, out.product) == ("activity", "garmin", "fr965")
@@ -492,6 +503,7 @@ def test_corpus_file_equals_the_reference(name: str) -> None:
     assert _same_text(ref.manufacturer, fast.manufacturer)
     assert _same_text(ref.product, fast.product)
     assert fast.dev_units == ref.dev_units
+    assert fast.activity == ref.activity  # anchors device-relative times of old watches
 
     assert fast.n_records == ref.n_records
     for column, expected in ref.records.items():
