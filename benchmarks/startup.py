@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import time
 from pathlib import Path
 
 from measure import Row, spread, times_x
-from realfiles import stridelink_command
+from realfiles import child_env, stridelink_command
 
 TARGETS_MS = {"--help": 150.0, "runs": 250.0, "plan": 400.0}
 
@@ -28,7 +27,7 @@ def _wall(command: list[str], env: dict[str, str]) -> float:
 
 def startup_rows(home: Path, runs_in_library: int, rounds: int) -> list[Row]:
     """`--help`, `runs` and `plan` on the library ``home``; each round runs every command once, order rotated."""
-    env = dict(os.environ, STRIDELINK_HOME=str(home))
+    env = child_env(home)
     commands = {"python -c pass": [sys.executable, "-c", "pass"]}
     for arg in TARGETS_MS:
         commands[arg] = [*stridelink_command(), arg]
