@@ -39,6 +39,7 @@ def _run(home: Path, *args: str, extra_path: Path | None = None) -> subprocess.C
     )  # fmt: skip
 
 
+@pytest.mark.slow  # a fresh interpreter per command
 @pytest.mark.parametrize(
     "args", [["--help"], ["runs"], ["runs", "--json"], ["plan"], ["path"], ["log", "list"]]
 )
@@ -49,6 +50,7 @@ def test_everyday_commands_load_no_heavy_library(tmp_path: Path, args: list[str]
     assert loaded == ["loaded: "], f"{args}: {done.stderr.strip()}"
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_listing_plugins_still_loads_and_lists_every_hook(tmp_path: Path) -> None:
     done = _run(tmp_path / "library", "plugins")
     assert done.returncode == 0, done.stderr
@@ -65,6 +67,7 @@ def test_each_built_in_plugin_declares_exactly_the_hooks_it_implements(name: str
     assert {caller.name for caller in pm.get_hookcallers(module) or []} == declared
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_a_broken_third_party_plugin_is_reported_and_the_command_runs(tmp_path: Path) -> None:
     site = tmp_path / "site"
     info = site / "stridelink_broken-0.1.dist-info"

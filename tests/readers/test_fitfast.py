@@ -287,7 +287,7 @@ def _same_as_reference(data: bytes) -> FitMessages:
     return fast
 
 
-@pytest.mark.parametrize("records", [1, 2, 9, 2500])
+@pytest.mark.parametrize("records", [1, 2, 9, pytest.param(2500, marks=pytest.mark.slow)])
 def test_a_definition_before_almost_every_record_decodes_like_the_reference(records: int) -> None:
     fast = _same_as_reference(_redefining_run(records))
     assert fast.n_records == records
