@@ -231,7 +231,8 @@ def swings(
 
 def plausible_altitude(altitude_m: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     """The altitude with placeholders set to NaN (module notes): out-of-range values, 0.0 on a route well above
-    sea level, and stretches a sudden step puts far outside the range of the route's longest steady stretch."""
+    sea level, and stretches a sudden step puts far outside the route's own range (that of its longest steady
+    stretch and of the middle 80 % of its values, widened by that range or 100 m, whichever is larger)."""
     alt = np.where((altitude_m < LOWEST_M) | (altitude_m > HIGHEST_M), np.nan, altitude_m)
     nonzero = np.isfinite(alt) & (alt != 0)
     if nonzero.any() and (alt == 0).any() and abs(float(np.median(alt[nonzero]))) > ZERO_PLACEHOLDER_M:
@@ -246,7 +247,8 @@ def plausible_altitude(altitude_m: np.ndarray, time_s: np.ndarray) -> np.ndarray
         return alt
     stretch = np.concatenate(([0], np.cumsum(steps)))
     reference = values[stretch == np.argmax(np.bincount(stretch))]
-    low, high = float(reference.min()), float(reference.max())
+    p10, p90 = np.percentile(values, [10, 90])
+    low, high = min(float(reference.min()), float(p10)), max(float(reference.max()), float(p90))
     margin = max(STRAY_MARGIN_M, high - low)
     for k in np.unique(stretch):
         middle = float(np.median(values[stretch == k]))

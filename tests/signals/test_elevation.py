@@ -125,3 +125,13 @@ def test_a_minus_500_placeholder_adds_no_climb() -> None:
     summary = elevation.summarise(t, 3.0 * t, altitude, "barometric")
     assert summary.gain_m == pytest.approx(15.0, abs=1.0)
     assert summary.loss_m == pytest.approx(15.0, abs=1.0)
+
+
+def test_gps_steps_within_the_routes_own_range_stay() -> None:
+    # a climb from 500 to 900 m on phone GPS whose altitude jumps 60-80 m three times: all of it is terrain
+    t = np.arange(2000.0)
+    altitude = np.linspace(500.0, 900.0, 2000)
+    altitude[400:700] += 80.0
+    altitude[1200:1300] -= 60.0
+    altitude[1700:] += 70.0
+    np.testing.assert_array_equal(elevation.plausible_altitude(altitude, t), altitude)
