@@ -112,10 +112,8 @@ def _read(reader: Reader, data: bytes, name: str) -> list[Activity]:
 
 def _signals(activity: Activity) -> Signals | None:
     """The run's signals; None when they cannot be computed (the run is kept, `stridelink doctor` lists it)."""
-    try:
-        from stridelink.signals.compute import compute_signals
-    except ImportError:
-        return None
+    from stridelink.signals.compute import compute_signals  # numpy and pandas: only once files are read
+
     try:
         return compute_signals(activity)
     except Exception:  # noqa: BLE001 - a bug in one signal must not lose the run or stop the batch
@@ -151,10 +149,7 @@ def _analyse_job(job: tuple[bytes, str, Origin | None]) -> _Outcome:
 def _preload() -> None:
     """Import what every file needs before worker processes fork, so each does not import it again."""
     for module in ("stridelink.signals.compute", "stridelink.store.codec", "stridelink.readers.fitfast"):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
+        importlib.import_module(module)
 
 
 def _ignore_interrupts() -> None:

@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas loads only where samples are handled, not for every command
     import pandas as pd
 
+if TYPE_CHECKING:
+    from stridelink.plan.baseline import Habit
+    from stridelink.plan.planner import WalkState
+    from stridelink.plan.programme import Programme
+    from stridelink.settings import Settings
+
 # Keys a reader may put in ``Activity.device_totals``: the device's own session figures, canonical units.
 DEVICE_TOTAL_KEYS = (
     "distance_m",
@@ -302,7 +308,7 @@ class ExportContext:
     event's SEQUENCE when it changes or to cancel sessions that disappeared from a re-plan.
     """
 
-    settings: Any  # stridelink.settings.Settings
+    settings: Settings
     memory: dict[str, str] = field(default_factory=dict)
 
 
@@ -344,12 +350,12 @@ class RuleContext:
     baseline_runs: tuple[Run, ...]  # the weeks before those: the athlete's own baseline, oldest first
     logs: tuple[LogEntry, ...]  # entries the day may see, oldest first
     stage: Stage  # the stage the athlete was in last week
-    settings: Any = None
+    settings: Settings | None = None  # None: the defaults
     weeks_in_stage: int = 0  # how many weeks the athlete has been at ``stage`` (1 = it began last week)
-    programme: Any = None  # stridelink.plan.programme.Programme the plan is built from (None: the packaged one)
+    programme: Programme | None = None  # the programme the plan is built from (None: the packaged one)
     day: date | None = None  # the day judged (None: the week's Monday)
-    habit: Any = None  # stridelink.plan.baseline.Habit: the athlete's own recent weeks
-    state: Any = None  # stridelink.plan.planner.WalkState entering the week (breaks, returns)
+    habit: Habit | None = None  # the athlete's own recent weeks
+    state: WalkState | None = None  # the walk of the weeks entering this one (breaks, returns)
 
     @property
     def today(self) -> date:

@@ -29,6 +29,7 @@ from stridelink.models import (
     Signals,
     Stage,
 )
+from stridelink.settings import Settings
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs" / "plugins.md"
@@ -155,7 +156,7 @@ def test_example_register_exporters_writes_the_plan():
     found: list[Exporter] = []
     manager(example("register_exporters")).hook.register_exporters(register=found.append)
     (exporter,) = found
-    text = exporter.write([_plan()], ExportContext(settings=None)).decode()
+    text = exporter.write([_plan()], ExportContext(settings=Settings())).decode()
     assert "Ankle strength A (20 min)" in text and "Single-leg stance: 3 x 30 s" in text
 
 

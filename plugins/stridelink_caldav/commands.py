@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import click
+
+import stridelink
 
 
 def _check_week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    year, _, number = value.partition("-W")
     try:
-        date.fromisocalendar(int(year), int(number), 1)
+        stridelink.week_start(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO week such as 2026-W49") from None
     return value
@@ -50,14 +50,12 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
     Sessions a re-plan dropped are deleted (only events this command published, only in the weeks pushed).
     Run it from cron, or after `stridelink watch`, to keep the calendar current.
     """
-    from stridelink.app import this_week, weeks_from
-    from stridelink.store.library import Library
     from stridelink_caldav.config import CalDAVConfig
     from stridelink_caldav.sync import push_weeks
 
-    with Library.open() as library:
+    with stridelink.Library.open() as library:
         config = CalDAVConfig.from_settings(library.settings)
-        wanted = weeks_from(week or this_week(library), weeks or config.weeks)
+        wanted = stridelink.weeks_from(week or stridelink.this_week(library), weeks or config.weeks)
         report = push_weeks(library, wanted, resend=resend)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -74,12 +72,11 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def check(as_json: bool) -> None:
     """Log in and find the calendar, without changing anything."""
-    from stridelink.store.library import Library
     from stridelink_caldav.config import CalDAVConfig, redact
     from stridelink_caldav.publish import published
     from stridelink_caldav.sync import MEMORY, open_calendar
 
-    with Library.open() as library:
+    with stridelink.Library.open() as library:
         settings = library.settings
         records = published(library.memory(MEMORY))
     config = CalDAVConfig.from_settings(settings)

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stridelink.errors import SettingsError
+import stridelink
+from stridelink import SettingsError
 
 DEFAULT_PASSWORD_ENV = "STRIDELINK_CALDAV_PASSWORD"
 DEFAULT_CALENDAR = "Ankle plan"
@@ -76,9 +77,8 @@ class CalDAVConfig:
         )
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CalDAVConfig:
-        tables = getattr(settings, "tables", None) or {}
-        return cls.from_table(tables.get("caldav"))
+    def from_settings(cls, settings: stridelink.Settings) -> CalDAVConfig:
+        return cls.from_table(settings.tables.get("caldav"))
 
     def password(self) -> str | None:
         """From the environment variable ``password_env``; None when it is not set (no authentication)."""

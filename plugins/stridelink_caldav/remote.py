@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from stridelink.errors import StridelinkError
+from stridelink import StridelinkError
 from stridelink_caldav.config import CalDAVConfig, redact
 from stridelink_caldav.publish import RemoteEvent
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import stridelink
-from stridelink.app import plan_week
-from stridelink.plugins import get_exporter
-from stridelink.settings import Settings
-from stridelink.store.library import Library
 from stridelink_caldav.config import CalDAVConfig
 from stridelink_caldav.objects import CalendarObject, split_calendar
 from stridelink_caldav.publish import PUBLISHED, PushReport, Remote, push
@@ -17,10 +13,10 @@ MEMORY = "caldav"  # the library's memory for this plugin: ics revisions by UID,
 
 
 def calendar_objects(
-    plans: Sequence[stridelink.Plan], settings: Settings, memory: dict[str, str]
+    plans: Sequence[stridelink.Plan], settings: stridelink.Settings, memory: dict[str, str]
 ) -> dict[str, list[CalendarObject]]:
     """Each week's events as the ``ics`` exporter builds them (its SEQUENCE records live in ``memory``)."""
-    ics = get_exporter("ics")
+    ics = stridelink.get_exporter("ics")
     context = stridelink.ExportContext(settings=settings, memory=memory)
     return {plan.week: split_calendar(ics.write([plan], context), plan.week) for plan in plans}
 
@@ -32,7 +28,7 @@ def open_calendar(config: CalDAVConfig, *, create: bool) -> CalDAVCalendar:
 
 
 def push_weeks(
-    library: Library,
+    library: stridelink.Library,
     weeks: Sequence[str],
     *,
     resend: bool = False,
@@ -41,7 +37,7 @@ def push_weeks(
     """Push the plans of ``weeks``; what was done is saved even when the server fails half way."""
     settings = library.settings
     config = CalDAVConfig.from_settings(settings)
-    plans = [plan_week(library, week) for week in weeks]
+    plans = [stridelink.plan_week(library, week) for week in weeks]
     memory = library.memory(MEMORY)
     revisions = {k: v for k, v in memory.items() if not k.startswith(PUBLISHED)}
     objects = calendar_objects(plans, settings, revisions)

@@ -1,8 +1,8 @@
 """The ``fit-workout`` exporter: each planned session as a FIT workout file for the watch.
 
 One FIT file holds one workout, so the export is a zip archive with one ``YYYY-MM-DD-<slot>.fit`` per
-session. Written like any third-party plugin: it uses stridelink's public API, plus ``stridelink.plan.programme``
-for the FIT exercise names of the exercise library.
+session. Written like any third-party plugin: it uses stridelink's public API only (``load_programme`` gives the
+exercise library, whose FIT exercise names the workouts use).
 """
 
 from __future__ import annotations

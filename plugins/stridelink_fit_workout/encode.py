@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import stridelink
-from stridelink.errors import SettingsError
+from stridelink import SettingsError
 from stridelink_fit_workout.exercises import fit_exercise
 from stridelink_fit_workout.steps import Step, session_steps
 from stridelink_fit_workout.text import NAME_MAX_BYTES, NOTES_MAX_BYTES, clip
@@ -38,11 +38,10 @@ class WorkoutFile:
     data: bytes
 
 
-def sport_for(session: stridelink.Session, settings: Any) -> tuple[str, str]:
+def sport_for(session: stridelink.Session, settings: stridelink.Settings) -> tuple[str, str]:
     if session.kind == "ankle":
         return STRENGTH
-    tables = getattr(settings, "tables", None) or {}
-    choice = str((tables.get("fit_workout") or {}).get("mobility_sport", DEFAULT_MOBILITY_SPORT)).lower()
+    choice = str((settings.tables.get("fit_workout") or {}).get("mobility_sport", DEFAULT_MOBILITY_SPORT)).lower()
     if choice not in MOBILITY_SPORTS:
         raise SettingsError(
             f"[fit_workout] mobility_sport: {choice!r} is not one of {', '.join(MOBILITY_SPORTS)}"
@@ -71,7 +70,7 @@ def _step_message(index: int, step: Step) -> dict[str, Any]:
     }
 
 
-def encode_session(week: str, slot: str, session: stridelink.Session, settings: Any) -> bytes:
+def encode_session(week: str, slot: str, session: stridelink.Session, settings: stridelink.Settings) -> bytes:
     """One FIT workout file (type 5): file_id, workout, then one workout_step per step."""
     from garmin_fit_sdk import Encoder
 
@@ -117,7 +116,7 @@ def _slots(plan: stridelink.Plan) -> Iterator[tuple[str, stridelink.Session]]:
         yield candidate, session
 
 
-def workout_files(plans: Sequence[stridelink.Plan], settings: Any) -> list[WorkoutFile]:
+def workout_files(plans: Sequence[stridelink.Plan], settings: stridelink.Settings) -> list[WorkoutFile]:
     files = []
     for plan in plans:
         for slot, session in _slots(plan):

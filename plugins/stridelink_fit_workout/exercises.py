@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import stridelink
-from stridelink.plan.programme import load_programme
 
 # Calf raises done on one leg have their own FIT name.
 _SINGLE_LEG_VARIANTS = {("calf_raise", "standing_calf_raise"): "single_leg_standing_calf_raise"}
@@ -30,7 +29,7 @@ def _library() -> dict[str, tuple[str, str]]:
     """Library key -> (category, name), as the programme gives them."""
     return {
         key: (exercise.fit_exercise.category, exercise.fit_exercise.name)
-        for key, exercise in load_programme().exercises.items()
+        for key, exercise in stridelink.load_programme().exercises.items()
         if exercise.fit_exercise is not None
     }
 

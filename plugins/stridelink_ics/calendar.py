@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -31,12 +30,8 @@ class Timing:
     reminder_min: int | None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Timing:
-        return cls(
-            timezone=getattr(settings, "timezone", None) or "UTC",
-            start=getattr(settings, "preferred_time", None),
-            reminder_min=getattr(settings, "session_reminder_min", None),
-        )
+    def from_settings(cls, settings: stridelink.Settings) -> Timing:
+        return cls(settings.timezone, settings.preferred_time, settings.session_reminder_min)
 
 
 @dataclass(frozen=True, slots=True)

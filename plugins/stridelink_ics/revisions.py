@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
+import stridelink
+
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
@@ -39,8 +41,7 @@ def first_stamp(week: str) -> datetime:
 
     The Monday 00:00 UTC one week before the plan's week, so fresh exports of the same plan are identical.
     """
-    year, number = week.split("-W")
-    monday = date.fromisocalendar(int(year), int(number), 1) - timedelta(days=7)
+    monday = stridelink.week_start(week) - timedelta(days=7)
     return datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
 
 

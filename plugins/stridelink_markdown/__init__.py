@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import stridelink
 
@@ -41,12 +41,6 @@ def label(key: str) -> str:
 
 def _day(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"  # English whatever the locale
-
-
-def _week_days(week: str) -> list[date]:
-    year, number = week.split("-W")
-    monday = date.fromisocalendar(int(year), int(number), 1)
-    return [monday + timedelta(days=i) for i in range(7)]
 
 
 def _adjustments(plan: stridelink.Plan) -> Iterator[str]:
@@ -84,7 +78,7 @@ def _session(session: stridelink.Session) -> Iterator[str]:
 
 
 def render_plan(plan: stridelink.Plan) -> str:
-    days = _week_days(plan.week)
+    days = stridelink.week_days(plan.week)
     lines = [
         f"# Ankle plan, week {plan.week}",
         "",

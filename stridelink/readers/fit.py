@@ -20,6 +20,7 @@ from stridelink import columns as col
 from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
+from stridelink.readers import fitfast
 from stridelink.readers.fitmessages import FIT_EPOCH_S, FastPathDeclined, FitMessages
 from stridelink.units import SEMICIRCLE_DEG
 
@@ -62,14 +63,9 @@ ZERO_MEANS_MISSING = (col.GCT, col.GCT_BALANCE, col.VERTICAL_OSCILLATION, col.VE
 def decode(data: bytes) -> FitMessages:
     """Fast path first; the reference decoder judges whatever the fast path declines."""
     try:
-        from stridelink.readers import fitfast
-    except ImportError:
-        fitfast = None  # type: ignore[assignment]
-    if fitfast is not None:
-        try:
-            return fitfast.decode(data)
-        except FastPathDeclined:
-            pass
+        return fitfast.decode(data)
+    except FastPathDeclined:
+        pass
     from stridelink.readers.fitref import decode_fitparse
 
     return decode_fitparse(data)

@@ -130,11 +130,9 @@ def _samples(db: sqlite3.Connection) -> list[Problem]:
 
 
 def _signals(db: sqlite3.Connection) -> list[Problem]:
-    """Runs without signals, or with signals of an older method, once the signals module exists."""
-    try:
-        from stridelink.signals.compute import METHOD_VERSION  # type: ignore[import-not-found, attr-defined, unused-ignore]
-    except ImportError:
-        return []
+    """Runs without signals, or with signals of an older method."""
+    from stridelink.signals.compute import METHOD_VERSION  # numpy and pandas: only when checking
+
     problems = []
     rows = db.execute(
         "SELECT runs.run_id, signals.method_version FROM runs LEFT JOIN signals USING (run_id) ORDER BY runs.run_id"

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from stridelink import paths
 from stridelink.cli.library import doctor
+from stridelink.signals import compute
 from stridelink.store.integrity import Problem, check_library, repair
 from stridelink.importer import import_paths
 from stridelink.store.library import Library
@@ -174,12 +175,10 @@ def test_a_damaged_database_is_reported_not_a_traceback(library_home: Path) -> N
 
 def test_a_run_whose_signals_failed_is_kept_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in the signals must not lose the run or stop the batch: it is stored, and doctor lists it."""
-    signals = pytest.importorskip("stridelink.signals.compute")
-
     def broken(activity: object) -> None:
         raise IndexError("index 0 is out of bounds")
 
-    monkeypatch.setattr(signals, "compute_signals", broken)
+    monkeypatch.setattr(compute, "compute_signals", broken)
     with Library.open() as lib:
         results = import_paths(lib, FILES[:2], workers=1)
         assert [r.status for r in results] == ["imported", "imported"]
