@@ -48,7 +48,8 @@ BULK_FILES = 300
 BULK_MAX_S = 5.0
 MEMORY_MAX_MB = 200.0
 GPX_RATIO_MIN = 4.0
-PLAN_MAX_MS = 200.0
+PLAN_MAX_MS = 100.0
+PLAN_YEARS = 9  # seven runs a week: about 3,300 runs, the library a plan is timed on
 
 ONE_HOUR_KINDS = ("easy_road", "trail", "long_run", "hill_repeats", "track_intervals")
 YEAR_START = datetime(2025, 1, 6, 6, 30, tzinfo=UTC)
@@ -269,7 +270,8 @@ def _run_count(home: Path) -> int:
 
 
 def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tuple[int, list[str]]:
-    """About 1300 runs over 260 weeks, added with their signals directly (two-sample frames)."""
+    """``runs_per_week`` runs (at most 7) a week for ``years`` years, added with their signals directly
+    (two-sample frames), with pain and knee-to-wall entries now and then."""
     import numpy as np
     import pandas as pd
 
@@ -279,7 +281,7 @@ def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tup
     from stridelink.store.library import Library
 
     rng = np.random.default_rng(5)
-    first_monday = date(2021, 1, 4)
+    first_monday = date(2021, 1, 4) - timedelta(weeks=52 * max(years - 5, 0))  # ends before today
     weeks = years * 52
     count = 0
     with Library.open(home) as library:
@@ -333,22 +335,26 @@ def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tup
 
 
 def plan_rows(scratch: Path, repeats: int) -> list[Row]:
-    from stridelink.store.library import Library
+    """A plan for weeks spread over a 3,000-run library: the first one walks the whole history and stores the
+    walk; every later one starts from the stored state entering its week (as after an import)."""
     from stridelink.app import plan_week
+    from stridelink.store.library import Library
 
     home = Path(tempfile.mkdtemp(dir=scratch))
     build_s = time.perf_counter()
-    count, weeks = five_year_library(home)
+    count, weeks = five_year_library(home, years=PLAN_YEARS, runs_per_week=7)
     build_s = time.perf_counter() - build_s
     times = []
     with Library.open(home) as library:
-        plan_week(library, weeks[0])  # first call loads the programme and plugins
+        cold_s = timed(lambda: plan_week(library, weeks[0]))  # loads programme and plugins, walks everything
         for week in weeks:
             times.extend(timed(lambda w=week: plan_week(library, w)) for _ in range(repeats))
     worst = max(times)
     return [
-        Row(f"plan_week, five-year library ({count} runs, {len(weeks)} weeks x {repeats})",
-            f"built in {build_s:.1f} s", f"median {ms(statistics.median(times))}, max {ms(worst)}", "",
+        Row(f"plan_week, first plan of a {count}-run library (walks all {PLAN_YEARS * 52} weeks)",
+            f"built in {build_s:.1f} s", ms(cold_s), "", "", None),
+        Row(f"plan_week, any week of it ({len(weeks)} weeks x {repeats})", "",
+            f"median {ms(statistics.median(times))}, max {ms(worst)}", "",
             f"<= {PLAN_MAX_MS:g} ms", worst * 1000 <= PLAN_MAX_MS),
     ]
 

@@ -22,10 +22,11 @@ from pathlib import Path
 
 from stridelink.errors import StridelinkError
 from stridelink.importer import ImportResult, Source, find_sources, import_sources
-from stridelink.models import ExportContext, LogEntry, Plan, Run
+from stridelink.models import ExportContext, LogEntry, Plan, Rule
 from stridelink.plan.activities import distinct_runs
-from stridelink.plan.planner import plan_week as build_plan
+from stridelink.plan.planner import LOOKBACK_DAYS, WalkState
 from stridelink.plan.planner import plan_weeks as build_plans
+from stridelink.plan.programme import Programme, load_programme
 from stridelink.plugins import get_exporter, get_readers, get_rules, load_plugins, pm
 from stridelink.output import write_file
 from stridelink.store.library import Library
@@ -116,12 +117,42 @@ def remove_log_entry(
 # ----------------------------------------------------------------------------------------------- plans
 
 
-def _inputs(library: Library, week: str) -> tuple[list[Run], list[LogEntry]]:
-    """Everything the library held up to the end of ``week``, local time; each activity once (each day of the
-    plan sees only what came before it)."""
-    end = week_start(week) + timedelta(days=7)
-    cutoff = datetime.combine(end, time(0), library.settings.tz)
-    return distinct_runs(library.runs(end_utc=cutoff)), library.logs(before=end)
+def _fingerprint(library: Library, programme: Programme, rules: Sequence[Rule]) -> str:
+    """What a stored walk state depends on besides the runs and logs: settings, rules, programme."""
+    text = repr((library.settings, [rule.name for rule in rules], programme.digest))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _build(library: Library, weeks: Sequence[str]) -> list[Plan]:
+    """The plans of ``weeks``, walked from the stored state entering the earliest one when there is one (then
+    only the runs and logs the rules can read are loaded), else from the first run; the states walked are
+    stored for next time."""
+    settings, rules, programme = library.settings, get_rules(), load_programme()
+    tz = settings.tz
+    wanted = sorted(set(weeks), key=week_start)
+    end = week_start(wanted[-1]) + timedelta(days=7)
+    cutoff = datetime.combine(end, time(0), tz)
+    fingerprint = _fingerprint(library, programme, rules)
+    stored = library.walk_state(week_start(wanted[0]), fingerprint)
+    start = WalkState.from_dict(stored) if stored else None
+    first_day = activity_before = None
+    if start is None:
+        runs, logs = library.runs(end_utc=cutoff), library.logs(before=end)
+    else:
+        since = week_start(start.week) - timedelta(days=LOOKBACK_DAYS)
+        since_utc = datetime.combine(since, time(0), tz)
+        runs, logs = library.runs(start_utc=since_utc, end_utc=cutoff), library.logs(since=since, before=end)
+        first_run, first_log = library.first_activity()
+        last_run, last_session = library.last_activity_before(since_utc, since)
+        firsts = [d for d in (first_run and first_run.astimezone(tz).date(), first_log) if d]
+        lasts = [d for d in (last_run and last_run.astimezone(tz).date(), last_session) if d]
+        first_day, activity_before = min(firsts, default=None), max(lasts, default=None)
+    walked: list[WalkState] = []
+    plans = build_plans(wanted, distinct_runs(runs), logs, settings, rules, programme, start=start,
+                        first_day=first_day, activity_before=activity_before, states=walked)
+    library.save_walk_states([(week_start(s.week), s.to_dict()) for s in walked], fingerprint)
+    by_week = {plan.week: plan for plan in plans}
+    return [by_week[week] for week in weeks]
 
 
 def _keep(library: Library, plan: Plan) -> bool:
@@ -142,7 +173,7 @@ def this_week(library: Library) -> str:
 def plan_week(library: Library, week: str | None = None) -> Plan:
     """The plan of ``week`` (default: this week) from everything the library held before its Monday."""
     week = week or this_week(library)
-    plan = build_plan(week, *_inputs(library, week), library.settings, get_rules())
+    plan = _build(library, [week])[0]
     _keep(library, plan)
     return plan
 
@@ -175,7 +206,7 @@ def replan(
     if not candidates:
         return []
     weeks = sorted(candidates, key=week_start)
-    plans = build_plans(weeks, *_inputs(library, weeks[-1]), settings, get_rules())
+    plans = _build(library, weeks)
     changed = [plan.week for plan in plans if _keep(library, plan)]
     if changed:
         try:

@@ -7,6 +7,7 @@ weeks exist the rules fall back to the population figures documented in docs/pro
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -96,16 +97,19 @@ class Habit:
         return self.enough and self.hill_weeks >= max(2, HABIT_SHARE * self.weeks)
 
 
-def measure(runs: Sequence[Run], monday: date, tz: tzinfo, *, since: date | None) -> Habit:
+def measure(runs: Sequence[Run], monday: date, tz: tzinfo, *, since: date | None,
+            days: Sequence[date] | None = None) -> Habit:
     """The habit of the full weeks before ``monday`` that start on or after ``since`` (the first Monday after
-    the history began, or after the last break); ``runs`` are those of the baseline window, oldest first."""
+    the history began, or after the last break); ``runs`` are those of the baseline window, oldest first, and
+    ``days`` their local days when known."""
     first = monday - timedelta(weeks=BASELINE_WEEKS)
     if since is not None and since > first:
         first = since
     weeks = max((monday - first).days // 7, 0)
     if weeks == 0:
         return Habit(0)
-    used = [(local_day(run, tz), run) for run in runs if first <= local_day(run, tz) < monday]
+    dated = zip(days, runs, strict=True) if days is not None else ((local_day(run, tz), run) for run in runs)
+    used = [(day, run) for day, run in dated if first <= day < monday]
     by_week: dict[int, list[Run]] = {}
     for day, run in used:
         by_week.setdefault((day - first).days // 7, []).append(run)
@@ -118,11 +122,12 @@ def measure(runs: Sequence[Run], monday: date, tz: tzinfo, *, since: date | None
         for _, run in used
         if is_flat(run) and run.signals and run.signals.gct_balance_left_pct is not None
     ]
+    day_of = {run.run_id: day for day, run in used}
     longest: list[int] = []
     for week_runs in by_week.values():
         if len(week_runs) >= 2:
-            longest.append(local_day(max(week_runs, key=duration_s), tz).weekday())
-    hill_days = [local_day(run, tz).weekday() for run in hills]
+            longest.append(day_of[max(week_runs, key=duration_s).run_id].weekday())
+    hill_days = [day_of[run.run_id].weekday() for run in hills]
     return Habit(
         weeks=weeks,
         runs_per_week=len(used) / weeks,
@@ -135,11 +140,16 @@ def measure(runs: Sequence[Run], monday: date, tz: tzinfo, *, since: date | None
         hill_descent_m_per_km=statistics.median(descents) if descents else None,
         climb_m_per_km=statistics.median(climbs) if climbs else None,
         gct_balance_left_pct=statistics.fmean(balance) if balance else None,
-        gct_balance_sd=statistics.pstdev(balance) if len(balance) >= 2 else None,
+        gct_balance_sd=_sd(balance) if len(balance) >= 2 else None,
         gct_balance_runs=len(balance),
         long_run_weekday=_habitual_day(longest, weeks),
         hill_weekday=_habitual_day(hill_days, weeks),
     )
+
+
+def _sd(values: Sequence[float]) -> float:
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
 
 
 def _habitual_day(days: Sequence[int], weeks: int) -> int | None:

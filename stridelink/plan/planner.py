@@ -106,6 +106,11 @@ class History:
         hi = bisect.bisect_left(self.run_days, end)
         return tuple(self.runs[lo:hi])
 
+    def runs_and_days(self, start: date, end: date) -> tuple[tuple[Run, ...], tuple[date, ...]]:
+        lo = bisect.bisect_left(self.run_days, start)
+        hi = bisect.bisect_left(self.run_days, end)
+        return tuple(self.runs[lo:hi]), tuple(self.run_days[lo:hi])
+
     def logs_for(self, day: date) -> tuple[LogEntry, ...]:
         """What ``day`` may see: entries dated before it, and pain and soreness dated that day."""
         end = bisect.bisect_left(self.log_days, day)
@@ -215,8 +220,8 @@ def _step(history: History, monday: date, entering: WalkState, settings: Setting
     state = WalkState(iso_week(monday), entering.stage, entering.weeks_in_stage, on_break, weeks_back, since)
     # The habit: the full weeks before last week (last week is what the Monday rules judge against it).
     habit_end = monday - timedelta(days=RECENT_DAYS)
-    habit = measure(history.runs_between(habit_end - timedelta(weeks=BASELINE_WEEKS), habit_end), habit_end,
-                    _zone(settings.tz), since=since)
+    runs, days = history.runs_and_days(habit_end - timedelta(weeks=BASELINE_WEEKS), habit_end)
+    habit = measure(runs, habit_end, _zone(settings.tz), since=since, days=days)
     ctx = _context(history, monday, monday, entering, habit, settings, programme, state)
     proposals = _evaluate(rules, ctx)
     kinds = {p.kind for p in proposals if isinstance(p, Adjustment)}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -139,6 +142,7 @@ class Programme:
     dial_back_swaps: tuple[str, ...]
     safety_always: tuple[str, ...]
     safety_pain: str
+    digest: str = ""  # SHA-256 of the file's text: stored plan state is only reused for the same programme
 
     def stage(self, number: int) -> StageSpec:
         return self.stages[min(max(number, 1), len(self.stages)) - 1]
@@ -164,11 +168,18 @@ def load_programme(path: Path | None = None) -> Programme:
 
 
 def parse_programme(text: str, *, name: str = "programme.toml") -> Programme:
+    """The programme in ``text``; the same text is parsed once per process (programmes are immutable)."""
+    return _parse(text, name)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str, name: str) -> Programme:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{name}: {exc}") from None
-    return _Parser(name).programme(data)
+    programme = _Parser(name).programme(data)
+    return dataclasses.replace(programme, digest=hashlib.sha256(text.encode()).hexdigest())
 
 
 class _Parser:

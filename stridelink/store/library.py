@@ -48,6 +48,16 @@ def latest_day() -> date:
     return max(date.today(), datetime.now(UTC).date()) + timedelta(days=1)
 
 
+_A_DAY = "day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+
+
+def _day_or_none(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:  # a row stored by an older version that did not check dates
+        return None
+
+
 def check_day(day: date, what: str = "date") -> date:
     """``day`` itself, or InvalidDateError when it is before 1990 or after tomorrow (a typo, not a real entry)."""
     if not EARLIEST_DAY <= day <= latest_day():
@@ -595,10 +605,15 @@ class Library:
             entry_id = cursor.lastrowid or 0
         return LogEntry(entry_id, day, kind, side, value, note, source)
 
-    def logs(self, before: date | None = None, *, out_of_range: bool = False) -> list[LogEntry]:
-        """Log entries by day. Entries dated before 1990 or unreadably (stored by older versions, which did
-        not check dates) are left out unless ``out_of_range``: `stridelink log list` shows them to remove."""
+    def logs(self, before: date | None = None, *, since: date | None = None,
+             out_of_range: bool = False) -> list[LogEntry]:
+        """Log entries by day (dated in [since, before) when given). Entries dated before 1990 or unreadably
+        (stored by older versions, which did not check dates) are left out unless ``out_of_range``: `stridelink
+        log list` shows them to remove."""
         sql, args = "SELECT * FROM logs WHERE 1=1", []
+        if since is not None:
+            sql += " AND day >= ?"
+            args.append(since.isoformat())
         if before is not None:
             sql += " AND day < ?"
             args.append(before.isoformat())
@@ -641,6 +656,44 @@ class Library:
                 (plan.week, plan.stage.number, plan.stage.name, digest, json.dumps(plan.to_dict()), _utc_now()),
             )
         return True
+
+    # The stage walk: the state entering each walked week (see stridelink.plan.planner.WalkState)
+
+    def walk_state(self, monday: date, fingerprint: str) -> dict[str, Any] | None:
+        """The latest stored state entering a week that starts on or before ``monday``, made with the same
+        settings, rules and programme (``fingerprint``); None when there is none."""
+        row = self.db.execute(
+            "SELECT state FROM plan_walk WHERE monday <= ? AND fingerprint = ? ORDER BY monday DESC LIMIT 1",
+            (monday.isoformat(), fingerprint),
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def save_walk_states(self, states: Sequence[tuple[date, dict[str, Any]]], fingerprint: str) -> None:
+        if not states:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO plan_walk VALUES (?, ?, ?)",
+                [(monday.isoformat(), fingerprint, json.dumps(state)) for monday, state in states],
+            )
+
+    def first_activity(self) -> tuple[datetime | None, date | None]:
+        """The start of the first run and the day of the first log entry (None when there is none)."""
+        run = self.db.execute("SELECT min(start_utc) FROM runs").fetchone()[0]
+        log = self.db.execute(f"SELECT min(day) FROM logs WHERE day >= ? AND {_A_DAY}",
+                              (EARLIEST_DAY.isoformat(),)).fetchone()[0]
+        return (datetime.fromisoformat(run) if run else None, _day_or_none(log))
+
+    def last_activity_before(self, start_utc: datetime, day: date) -> tuple[datetime | None, date | None]:
+        """The start of the last run before ``start_utc`` and the last ankle session logged before ``day``."""
+        run = self.db.execute(
+            "SELECT max(start_utc) FROM runs WHERE start_utc < ?", (start_utc.astimezone(UTC).isoformat(),)
+        ).fetchone()[0]
+        log = self.db.execute(
+            f"SELECT max(day) FROM logs WHERE kind = 'session' AND day < ? AND day >= ? AND {_A_DAY}",
+            (day.isoformat(), EARLIEST_DAY.isoformat()),
+        ).fetchone()[0]
+        return (datetime.fromisoformat(run) if run else None, _day_or_none(log))
 
     def stage_history(self) -> list[tuple[str, int, str]]:
         return [tuple(r) for r in self.db.execute("SELECT week, stage_number, stage_name FROM plans ORDER BY week")]

@@ -131,6 +131,29 @@ def m006_create_library_state(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE library_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+@migration
+def m007_store_the_stage_walk(db: sqlite3.Connection) -> None:
+    """Where the athlete stood entering each walked week (stage, breaks), so a plan starts from the week before
+    instead of the first run. Any change to a run, its signals or a log entry forgets the weeks after it (two
+    days of margin: the local day of a run can be the UTC day before)."""
+    db.execute("CREATE TABLE plan_walk (monday TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL)")
+    forget = "DELETE FROM plan_walk WHERE monday > {since}"
+    run_day = "coalesce((SELECT date(start_utc, '-2 days') FROM runs WHERE run_id = {row}.run_id), '')"
+    triggers = {
+        "plan_walk_run_added": ("INSERT ON runs", "date(NEW.start_utc, '-2 days')"),
+        "plan_walk_run_removed": ("DELETE ON runs", "date(OLD.start_utc, '-2 days')"),
+        "plan_walk_run_changed": ("UPDATE ON runs", "date(min(OLD.start_utc, NEW.start_utc), '-2 days')"),
+        "plan_walk_signals_added": ("INSERT ON signals", run_day.format(row="NEW")),
+        "plan_walk_signals_changed": ("UPDATE ON signals", run_day.format(row="NEW")),
+        "plan_walk_signals_removed": ("DELETE ON signals", run_day.format(row="OLD")),
+        "plan_walk_log_added": ("INSERT ON logs", "date(NEW.day, '-2 days')"),
+        "plan_walk_log_removed": ("DELETE ON logs", "date(OLD.day, '-2 days')"),
+        "plan_walk_log_changed": ("UPDATE ON logs", "date(min(OLD.day, NEW.day), '-2 days')"),
+    }
+    for name, (event, since) in triggers.items():
+        db.execute(f"CREATE TRIGGER {name} AFTER {event} BEGIN {forget.format(since=since)}; END")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run statements one by one (``executescript`` would commit the open transaction)."""
     for statement in sql.split(";"):
