@@ -15,7 +15,7 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ __all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_
 PARALLEL_MIN_FILES = 16
 CHUNK_FILES = 64
 MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024  # file bytes an import holds at once (one larger file is held alone)
+SHIP_MAX_BYTES = 16 * 1024 * 1024  # larger files are analysed in the importing process, not sent to a worker
 SYNC_FILES = 16  # analysed files archived before one sync makes them durable and their rows are committed
 
 
@@ -265,10 +266,16 @@ def load_source(source: Source) -> bytes | ImportResult:
 
 
 def _submit(items: list[Any], executor: Executor | None) -> _Chunk:
-    """Hand the chunk's new files to the workers (or analyse them here, lazily, one by one)."""
+    """Hand the chunk's new files to the workers; without workers, or for a file larger than SHIP_MAX_BYTES
+    (sending it would copy it twice more), it is analysed here, lazily, in its turn."""
     jobs = [(item[2], item[1].name, item[1].origin) for item in items if isinstance(item, tuple) and item[0] == "new"]
-    outcomes = executor.map(_analyse_job, jobs, chunksize=1) if executor else map(_analyse_job, jobs)
-    return _Chunk(items, iter(outcomes), _held(items))
+    work: list[Future[_Outcome] | tuple[bytes, str, Origin | None]] = [
+        executor.submit(_analyse_job, job) if executor is not None and len(job[0]) <= SHIP_MAX_BYTES else job
+        for job in jobs
+    ]
+    del jobs
+    outcomes = (w.result() if isinstance(w, Future) else _analyse_job(w) for w in work)
+    return _Chunk(items, outcomes, _held(items))
 
 
 _WRITE_ERRORS = (OSError, sqlite3.OperationalError)
@@ -343,6 +350,8 @@ def _finish_chunk(library: Library, chunk: _Chunk, state: _State, emit: Callable
             if len(pending) >= SYNC_FILES:
                 flush()
         flush()
+        chunk.items.clear()  # its files' bytes are archived: free them (and the jobs that name them)
+        chunk.outcomes = iter(())
     except _WRITE_ERRORS as exc:
         try:
             flush()  # the originals archived before the failure: stored if the disk still takes the rows

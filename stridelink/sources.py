@@ -112,14 +112,25 @@ def _too_big() -> UnreadableFileError:
     return UnreadableFileError(f"unpacks to more than {MAX_FILE_BYTES // 2**20} MB: not an activity file (a bomb?)")
 
 
-def _read_bounded(fh: IO[bytes], gzipped: bool, budget: _Budget | None) -> bytes:
-    """At most MAX_FILE_BYTES from ``fh``, decompressing gzip on the way; never more, whatever headers claim."""
+def _read_bounded(fh: IO[bytes], gzipped: bool, budget: _Budget | None, expected: int | None = None) -> bytes:
+    """At most MAX_FILE_BYTES from ``fh``, decompressing gzip on the way; never more, whatever headers claim.
+
+    ``expected``: the size the file should have (a plain file's, a zip entry's): read at once, with no buffer
+    larger than the file; anything else is read in pieces.
+    """
     if not gzipped:
-        data = fh.read(MAX_FILE_BYTES + 1)
+        if expected is not None and expected <= MAX_FILE_BYTES:
+            data = fh.read(expected)
+            if len(data) == expected:  # a file that grew since: the rest in pieces, to the limit
+                rest = _read_pieces(fh, MAX_FILE_BYTES + 1 - len(data))
+                if rest:
+                    data += rest
+        else:
+            data = _read_pieces(fh, MAX_FILE_BYTES + 1)
     else:
         try:
             with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
-                data = gz.read(MAX_FILE_BYTES + 1)
+                data = _read_pieces(gz, MAX_FILE_BYTES + 1)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise UnreadableFileError(f"not a readable gzip file ({_detail(exc)})") from None
     if len(data) > MAX_FILE_BYTES:
@@ -127,6 +138,17 @@ def _read_bounded(fh: IO[bytes], gzipped: bool, budget: _Budget | None) -> bytes
     if gzipped and budget is not None and not budget.take(len(data)):
         raise UnreadableFileError("the archive unpacks to an implausible size in all (a bomb?)")
     return data
+
+
+def _read_pieces(fh: IO[bytes], limit: int) -> bytes:
+    """Up to ``limit`` bytes, a megabyte at a time (no buffer sized by the limit)."""
+    out = bytearray()
+    while len(out) < limit:
+        piece = fh.read(min(1 << 20, limit - len(out)))
+        if not piece:
+            break
+        out += piece
+    return bytes(out)
 
 
 def _detail(exc: BaseException) -> str:
@@ -165,7 +187,7 @@ def read_regular_file(path: Path, gzipped: bool = False, budget: _Budget | None 
             raise UnreadableFileError(f"larger than {MAX_FILE_BYTES // 2**20} MB: not an activity file")
         with os.fdopen(os.dup(fd), "rb") as fh:
             try:
-                return _read_bounded(fh, gzipped, budget)
+                return _read_bounded(fh, gzipped, budget, None if gzipped else st.st_size)
             except OSError as exc:
                 raise UnreadableFileError(f"cannot read the file: {exc.strerror or exc}") from None
     finally:
@@ -324,7 +346,7 @@ def _member_loader(path: Path, info: zipfile.ZipInfo, gzipped: bool, budget: _Bu
         _ = keep  # a nested archive's temporary copy lives as long as a source from it
         try:
             with _archive(path).open(info) as fh:
-                return _read_bounded(fh, gzipped, budget)  # zipfile never reads past the declared size
+                return _read_bounded(fh, gzipped, budget, info.file_size)  # never past the declared size
         except UnreadableFileError:
             raise
         except _ZIP_ERRORS as exc:

@@ -104,3 +104,39 @@ def test_parallel_import_stores_every_run_once(tmp_path) -> None:
         parallel = import_paths(lib, files, workers=2)
         assert [(r.path, r.status, r.run_ids) for r in parallel] == [(r.path, r.status, r.run_ids) for r in serial]
         assert len(lib.runs()) == sum(len(r.run_ids) for r in parallel if r.status == "imported")
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_memory_is_bounded_by_bytes_in_flight_not_file_count(tmp_path, monkeypatch, packed) -> None:
+    """Six 8 MB files (or zip entries) under a 4 MB bound: one is held at a time, not the whole batch."""
+    import struct
+    import tracemalloc
+
+    from stridelink import importer
+
+    monkeypatch.setattr(importer, "MAX_BYTES_IN_FLIGHT", 4 * 2**20)
+    size = 8 * 2**20
+    files = []
+    for i in range(6):
+        data = struct.pack("<BBHI4sH", 14, 0x10, 2100 + i, size - 16, b".FIT", 0) + bytes(size - 14)
+        files.append((f"big{i}.fit", data))
+    if packed:
+        archive = tmp_path / "big.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in files:
+                zf.writestr(name, data)
+        inputs = [archive]
+    else:
+        for name, data in files:
+            (tmp_path / name).write_bytes(data)
+        inputs = sorted(tmp_path.glob("*.fit"))
+    del files, data
+    with Library.open() as lib:
+        tracemalloc.start()
+        try:
+            results = import_paths(lib, inputs, workers=1)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert [r.status for r in results] == ["rejected"] * 6
+    assert peak < 3 * size, f"peak {peak / 2**20:.0f} MB for 8 MB files"  # was over 48 MB: all six at once

@@ -80,7 +80,7 @@ def _sha(data: bytes) -> str:
 def write_files(inbox: Path, shared: Path, ledger: Ledger, stop: threading.Event, rng: random.Random) -> int:
     """Drop files into ``inbox`` in every manner until ``stop``; returns how many were written."""
     i = 0
-    earlier: list[bytes] = []
+    earlier: list[tuple[str, bytes]] = []
     while not stop.is_set():
         i += 1
         fmt, data = _activity(i)
@@ -114,18 +114,17 @@ def write_files(inbox: Path, shared: Path, ledger: Ledger, stop: threading.Event
             ledger.expect(inbox / f"{name}.gz", {"imported", "duplicate"}, sha)
         elif way == "zip":
             archive = inbox / f"z{i:05d}.zip"
-            _, other = _activity(i + 100_000)
+            other_fmt, other = _activity(i + 100_000)
+            second = f"activities/second.{other_fmt}.gz"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(f"activities/{name}", data)
-                zf.writestr("activities/second.fit.gz" if fmt == "fit" else "activities/second.gpx.gz",
-                            gzip.compress(other, mtime=0))  # fmt: skip
+                zf.writestr(second, gzip.compress(other, mtime=0))
             ledger.expect(f"{archive}!activities/{name}", {"imported", "duplicate"}, sha)
-            second = "activities/second.fit.gz" if fmt == "fit" else "activities/second.gpx.gz"
             ledger.expect(f"{archive}!{second}", {"imported", "duplicate"}, _sha(other))
         elif way == "copy" and earlier:
-            copy = rng.choice(earlier)
-            (inbox / f"copy{i:05d}.fit").write_bytes(copy)
-            ledger.expect(inbox / f"copy{i:05d}.fit", {"duplicate", "imported", "rejected"})
+            copy_fmt, copy = rng.choice(earlier)
+            (inbox / f"copy{i:05d}.{copy_fmt}").write_bytes(copy)
+            ledger.expect(inbox / f"copy{i:05d}.{copy_fmt}", {"duplicate", "imported"})
             continue
         elif way == "damaged":
             broken = bytearray(data)
@@ -148,7 +147,7 @@ def write_files(inbox: Path, shared: Path, ledger: Ledger, stop: threading.Event
         else:
             (inbox / name).write_bytes(data)
             ledger.expect(inbox / name, {"imported", "duplicate"}, sha)
-        earlier.append(data)
+        earlier.append((fmt, data))
         time.sleep(rng.uniform(0.0, 0.4))
     return i
 

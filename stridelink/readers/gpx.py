@@ -288,12 +288,54 @@ _RECORDS = frozenset(("trkpt", "rtept", "wpt"))
 _STARTS = frozenset(("trk", "trkseg"))
 
 
+class _Times:
+    """Track point times as int64 ns since the epoch (-1 where missing), parsed a block of texts at a time: a
+    long track's time texts would take ten times the memory of their numbers."""
+
+    BLOCK = 1 << 16
+
+    def __init__(self) -> None:
+        self._ns = array("q")
+        self._texts: list[str | None] = []
+
+    def append(self, text: str | None) -> None:
+        self._texts.append(text)
+        if len(self._texts) >= self.BLOCK:
+            self._flush()
+
+    def extend(self, texts: _Times | Sequence[str | None]) -> None:
+        if isinstance(texts, _Times):
+            self._flush()
+            texts._flush()
+            self._ns.extend(texts._ns)
+            return
+        self._texts.extend(texts)
+        if len(self._texts) >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._texts:
+            self._ns.frombytes(parse_times(self._texts).tobytes())
+            self._texts = []
+
+    def __len__(self) -> int:
+        return len(self._ns) + len(self._texts)
+
+    def truncate(self, size: int) -> None:
+        self._flush()
+        del self._ns[size:]
+
+    def ns(self) -> np.ndarray:
+        self._flush()
+        return np.frombuffer(self._ns, dtype=np.int64) if self._ns else np.zeros(0, dtype=np.int64)
+
+
 class _Parsed:
-    """What the parse collects, as plain lists: one row and one time text per track point."""
+    """What the parse collects: one row and one time per track point."""
 
     def __init__(self) -> None:
         self.rows = array("d")  # flat: len(_ROW) values per point
-        self.times: list[str | None] = []
+        self.times = _Times()
         self.types: list[str | None] = []  # per <trk>
         self.creator: str | None = None
         self.other_points = 0  # route points and waypoints
@@ -516,37 +558,31 @@ class _Shape:
         end = data.find(b"</trkseg", at)
         end = len(data) if end < 0 else end
         if data.count(b"<", at, end) == data.count(b"<trkpt", at, end) * self.tags:
-            found = self._read_range(data, at, end, outline)
-            if found is not None:
-                out.rows.extend(found[0])
-                out.times.extend(found[1])
+            if self._read_range(data, at, end, outline, out):
                 return end
         run = self.run.match(data, at)  # the points of this shape up to the first other thing
-        found = self._read_range(data, at, run.end(), outline) if run is not None else None
-        if found is None:
+        if run is None or not self._read_range(data, at, run.end(), outline, out):
             return at
-        out.rows.extend(found[0])
-        out.times.extend(found[1])
-        return run.end()  # type: ignore[union-attr]
+        return run.end()
 
-    def _read_range(
-        self, data: bytes, at: int, end: int, outline: _Outline
-    ) -> tuple[array, list[str | None]] | None:
-        """The rows and times of the points in ``data[at:end]``; None unless all of them are of this shape."""
+    def _read_range(self, data: bytes, at: int, end: int, outline: _Outline, out: _Parsed) -> bool:
+        """Add the rows and times of the points in ``data[at:end]`` to ``out`` (straight into it: no second copy
+        of a long track); False, with ``out`` as it was, unless all of them are of this shape."""
         count = data.count(b"<trkpt", at, end)
-        rows: array = array("d")
-        times: list[str | None] = []
+        rows_before, times_before = len(out.rows), len(out.times)
         # A block at a time, so that the matched texts never take much more memory than the rows they make.
         while at < end:
             block = data.find(b"<trkpt", at + _BLOCK_BYTES, end)
             block = end if block < 0 else block
-            self._read_block(self.point.findall(data, at, block), outline, rows, times)
+            self._read_block(self.point.findall(data, at, block), outline, out.rows, out.times)
             at = block
-        return (rows, times) if len(times) == count else None
+        if len(out.times) - times_before == count:
+            return True
+        del out.rows[rows_before:]
+        out.times.truncate(times_before)
+        return False
 
-    def _read_block(
-        self, points: list[tuple[bytes, ...]], outline: _Outline, rows: array, times: list[str | None]
-    ) -> None:
+    def _read_block(self, points: list[tuple[bytes, ...]], outline: _Outline, rows: array, times: _Times) -> None:
         if not points:
             return
         columns = list(zip(*points))
@@ -671,7 +707,7 @@ def _activities(found: _Parsed) -> list[Activity]:
     placed = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     if not placed.any():
         raise UnreadableFileError("no track point has a valid latitude and longitude")
-    ns = parse_times(found.times)
+    ns = found.times.ns()
     timed = ns >= 0
     if timed.sum() < 2:
         raise NotARunError(
@@ -684,7 +720,8 @@ def _activities(found: _Parsed) -> list[Activity]:
     if keep.size < 2:
         raise NotARunError("fewer than 2 track points in time order")
 
-    table, ns = table[keep], ns[keep]
+    if keep.size < len(table) or not np.array_equal(keep, np.arange(keep.size)):  # a copy only when needed
+        table, ns = table[keep], ns[keep]
     track, segment = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
     values = {column: table[:, i] for i, column in enumerate(_ROW) if i >= 2}
     elevation = has_elevation(values[col.ALTITUDE])

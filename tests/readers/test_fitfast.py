@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import struct
 from typing import Any
 
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stridelink.errors import UnreadableFileError
+from stridelink.readers import fitfast
 from stridelink.readers.fitfast import crc16, decode
 from stridelink.readers.fitmessages import FastPathDeclined, FitMessages
 from stridelink.readers.fitprofile import MESG_RECORD, enum_values, message_fields
@@ -526,3 +528,12 @@ def test_corpus_file_equals_the_reference(name: str) -> None:
             assert common, kind
             bad = {k: (ref_row[k], fast_row[k]) for k in common if not _same_value(ref_row[k], fast_row[k])}
             assert not bad, f"{kind}: {bad}"
+
+
+@pytest.mark.parametrize("size", [2**14 - 1, 2**14, 2**14 + 1, 3 * 2**14 + 777, 200_001])
+def test_crc_of_large_data_is_taken_a_block_at_a_time(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file's CRC is chained over blocks (no copies of the whole file) and equals the byte loop's."""
+    monkeypatch.setattr(fitfast, "_CRC_BLOCK_POWER", 14)
+    data = random.Random(size).randbytes(size)
+    assert fitfast.crc16(data) == fitfast._crc_py(data)
+    assert fitfast.crc16(memoryview(data)[5:]) == fitfast._crc_py(data[5:])
