@@ -82,8 +82,8 @@ def measure(inputs: list[Path], home: Path, code: Path = ROOT) -> dict[str, obje
     probe = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
              "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
     command = [sys.executable, "-m", "stridelink", "import", *map(str, inputs), "--json"]
-    process = subprocess.Popen([sys.executable, "-c", probe, *command], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-c", probe, *command], env=env, cwd=code,  # `-m` looks here first
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     peak = [0]
 
     def sample() -> None:
