@@ -289,6 +289,8 @@ def _developer_fields(msgs: FitMessages, keep: np.ndarray, data: dict[str, Any])
     of that metric at all, units converted: one source per column, never two mixed sample by sample (a foot
     pod's ground time is not the watch's stance time; filling the watch's gaps with it skews the mean and drift).
     """
+    if not any(key.startswith("dev:") for key in msgs.records):
+        return
     native_metrics = {column for column, values in data.items() if column != col.TIMESTAMP and _recorded(values)}
     for key, values in msgs.records.items():
         if not key.startswith("dev:"):
