@@ -14,8 +14,14 @@ WEEK_YEARS = (1990, 2100)  # the weeks a plan can be asked for: a typo beyond th
 
 def iso_week(d: date) -> str:
     """The ISO week holding ``d``: ``"2026-W49"``."""
-    year, week, _ = d.isocalendar()
+    year, week = year_and_week(d)
     return f"{year}-W{week:02d}"
+
+
+def year_and_week(d: date) -> tuple[int, int]:
+    """The ISO year and week number of ``d``: ``(2026, 49)``."""
+    year, week, _ = d.isocalendar()
+    return year, week
 
 
 def week_start(week: str) -> date:

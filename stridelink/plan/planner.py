@@ -45,7 +45,7 @@ from stridelink.plan.dose import Dose, parse_dose
 from stridelink.plan.programme import LibraryExercise, Programme, load_programme
 from stridelink.plan.rules import day_label
 from stridelink.settings import WEEKDAYS, Settings
-from stridelink.weeks import iso_week, week_start
+from stridelink.weeks import iso_week, week_start, year_and_week
 
 RECENT_DAYS = 7
 BREAK_DAYS = 14  # this long without runs or ankle sessions is a break
@@ -400,7 +400,7 @@ class _Composer:
         self.programme = programme
         self.stage = week.state.stage
         self.prev_stage = week.entering.stage
-        self.emphasis = programme.week.emphasis(week.monday.isocalendar()[1])
+        self.emphasis = programme.week.emphasis(year_and_week(week.monday)[1])
         self.standing_lateral = week.habit.trail_habit
         self.ankle_days = sorted(set(settings.ankle_days))
         self.schedule = self._schedule()

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from stridelink.models import LogEntry, Plan, Run
-from stridelink.weeks import iso_week, monday_of
+from stridelink.weeks import iso_week, monday_of, year_and_week
 from stridelink.text import words
 
 # (id, title) of every chart, in page order.
@@ -382,7 +382,7 @@ def _inline_svg(raw: str, chart_id: str, title: str, description: str) -> str:
 
 
 def _week_tick(monday: date, *, long: bool) -> str:
-    year, number, _ = monday.isocalendar()
+    year, number = year_and_week(monday)
     return f"W{number:02d}\n{year}" if long else f"W{number:02d}"
 
 

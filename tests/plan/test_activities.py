@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 from stridelink.models import Run, Signals
 from stridelink.plan.activities import distinct_runs
-from stridelink.weeks import shift_week
 
 
 def _run(run_id: str, start_min: int, duration_min: float, source: str, gct: float | None) -> Run:
@@ -25,11 +24,6 @@ def test_back_to_back_runs_both_count() -> None:
     warmup = _run("a", 0, 15, "fit", 250.0)
     session = _run("b", 16, 40, "fit", 240.0)
     assert [r.run_id for r in distinct_runs([session, warmup])] == ["a", "b"]
-
-
-def test_shift_week_crosses_years() -> None:
-    assert shift_week("2026-W53", 1) == "2027-W01"
-    assert shift_week("2027-W01", -1) == "2026-W53"
 
 
 def test_runs_days_apart_all_count() -> None:
