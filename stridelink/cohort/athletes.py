@@ -62,7 +62,7 @@ def _folder(fs: fsspec.AbstractFileSystem, source: str, path: str) -> list[tuple
         if name.startswith((".", "_")):
             continue
         child = _join(source, name)
-        if info["type"] == "directory":
+        if info["type"] == "directory" or (info.get("islink") and fs.isdir(info["name"])):  # a linked folder too
             entries.append((name, child))
         elif name.lower().endswith(EXPORT_SUFFIXES):
             entries.append((name[: -len(".zip")], child))

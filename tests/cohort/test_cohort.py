@@ -243,6 +243,7 @@ def test_bad_files_are_rows_and_the_exit_status_says_so(client: Any, tmp_path: P
     (squad / "eve.zip").write_bytes(b"PK\x03\x04 not really a zip")
     (squad / "fay").mkdir()
     shutil.copy(CORPUS / "stride/run.fit", squad / "fay" / "run.fit")
+    (squad / "gus").symlink_to(squad / "fay", target_is_directory=True)  # an athlete's folder linked in
     out = tmp_path / "table"
     address = client.scheduler.address
     result = CliRunner().invoke(cohort_cli, ["build", str(squad), "--out", str(out), "--scheduler", address, "--json"])
@@ -252,7 +253,7 @@ def test_bad_files_are_rows_and_the_exit_status_says_so(client: Any, tmp_path: P
     frame = _rows(out)
     refused = frame[frame["kind"] == "rejected"]
     assert len(refused) == 3 and refused["reason"].str.len().gt(5).all()
-    assert (frame["kind"] == "run").sum() == 1
+    assert (frame["kind"] == "run").sum() == 2 and lines["gus"]["runs"] == 1
 
     summary = CliRunner().invoke(cohort_cli, ["summary", str(out), "--json"])
     assert summary.exit_code == 0, summary.output
