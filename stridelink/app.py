@@ -102,7 +102,7 @@ def log_entry(
     entry = library.add_log(when, kind, side=side, value=value, note=note)
     if entry is None:  # only entries read from files are ever recorded once; a manual one always is
         raise RuntimeError("the log entry was not recorded")
-    return entry, replan(library, [], logged=True, on_export_error=on_export_error)
+    return entry, replan(library, [], logged=True, since=entry.day, on_export_error=on_export_error)
 
 
 def remove_log_entry(
@@ -111,7 +111,7 @@ def remove_log_entry(
     """Remove one log entry (UnknownLogEntryError when there is none), re-plan and run the exports.
     Returns the entry removed and the weeks whose plan changed."""
     entry = library.remove_log(entry_id)
-    return entry, replan(library, [], logged=True, on_export_error=on_export_error)
+    return entry, replan(library, [], logged=True, since=entry.day, on_export_error=on_export_error)
 
 
 # ----------------------------------------------------------------------------------------------- plans
@@ -183,12 +183,14 @@ def replan(
     new_run_ids: Sequence[str],
     *,
     logged: bool = False,
+    since: date | None = None,
     on_export_error: Callable[[AutoExportError], None] | None = None,
 ) -> list[str]:
     """Re-plan the weeks new runs (or new log entries) change and run the configured exports.
 
-    Those are the weeks after the earliest new run, among the weeks already planned, plus this week and next;
-    they are planned in one walk of the history. Returns the weeks whose plan changed.
+    Those are the week of the earliest new run or log entry (``since``) and the weeks after it, among the weeks
+    already planned, plus this week and next; they are planned in one walk that starts from the stored state
+    entering the earliest of them. Returns the weeks whose plan changed.
 
     What was imported or logged is saved before the exports run, so an export that fails does not undo it: the
     failure goes to ``on_export_error``, or is raised as AutoExportError (naming what was saved) without one.
@@ -198,9 +200,11 @@ def replan(
     settings = library.settings
     now = this_week(library)
     candidates = {now, shift_week(now, 1)}
-    if new_run_ids:
-        earliest = min(library.get_run(run_id).start_utc for run_id in new_run_ids)
-        first_affected = iso_week(earliest.astimezone(settings.tz).date())  # the days after it, too
+    days = [library.get_run(run_id).start_utc.astimezone(settings.tz).date() for run_id in new_run_ids]
+    if since is not None:  # a log entry (pain and soreness count from their own day)
+        days.append(since)
+    if days:
+        first_affected = iso_week(min(days))  # the rest of that week, too
         candidates = {w for w in candidates if w >= first_affected}
         candidates |= {week for week, *_ in library.stage_history() if week >= first_affected}
     if not candidates:

@@ -107,12 +107,14 @@ def export(format_name: str, week: str | None, weeks: int, output: Path | None) 
 
 @click.group()
 def log() -> None:
-    """Log pain or soreness, a knee-to-wall test, or an ankle session done.
+    """Log pain or soreness, a knee-to-wall, balance or calf-raise test, or an ankle session done.
 
     \b
     Examples:
       stridelink log pain 4 --side left        # pain means back off: the plan regresses
       stridelink log knee-to-wall --left 11.5 --right 9
+      stridelink log balance --left 45 --right 30  # seconds on one leg
+      stridelink log calf-raises --left 25 --right 18
       stridelink log session --minutes 20
       stridelink log list
     """
@@ -177,6 +179,34 @@ def knee_to_wall(left: float | None, right: float | None, day: datetime | None) 
     for side, value in (("left", left), ("right", right)):
         if value is not None:
             _log("knee_to_wall", day, side=side, value=value)
+
+
+@log.command()
+@click.option("--left", type=click.FloatRange(0, 600), help="Seconds standing on the left leg.")
+@click.option("--right", type=click.FloatRange(0, 600), help="Seconds standing on the right leg.")
+@DAY
+def balance(left: float | None, right: float | None, day: datetime | None) -> None:
+    """Log a single-leg balance test: seconds on each leg (eyes open, no support). A side behind the other by
+    more than a quarter gets an extra set; a drop delays the next stage."""
+    _log_sides("balance", left, right, day)
+
+
+@log.command(name="calf-raises")
+@click.option("--left", type=click.IntRange(0, 200), help="Single-leg calf raises on the left, to fatigue.")
+@click.option("--right", type=click.IntRange(0, 200), help="Single-leg calf raises on the right, to fatigue.")
+@DAY
+def calf_raises(left: int | None, right: int | None, day: datetime | None) -> None:
+    """Log a single-leg calf-raise test: repetitions on each leg. A side behind the other by more than 15 %
+    gets an extra set; a drop delays the next stage."""
+    _log_sides("calf_raise", left, right, day)
+
+
+def _log_sides(kind: str, left: float | None, right: float | None, day: datetime | None) -> None:
+    if left is None and right is None:
+        raise click.UsageError("give --left and/or --right")
+    for side, value in (("left", left), ("right", right)):
+        if value is not None:
+            _log(kind, day, side=side, value=float(value))
 
 
 @log.command()

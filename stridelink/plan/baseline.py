@@ -20,6 +20,7 @@ BASELINE_WEEKS = 6
 MIN_WEEKS = 3
 TRAIL_CLIMB_M_PER_KM = 20.0  # dense climbing reads as trail-like on rough ground (DOMAIN 3.4)
 ROUGH_TERRAIN_SCORE = 50.0  # the terrain score from which a run reads as trail (docs/signals.md)
+LONG_RUN_FACTOR = 1.25  # a week's longest run is its long run when this much longer than the others (median)
 HABIT_SHARE = 0.5  # a habit: in at least half of the baseline weeks
 
 
@@ -126,7 +127,10 @@ def measure(runs: Sequence[Run], monday: date, tz: tzinfo, *, since: date | None
     longest: list[int] = []
     for week_runs in by_week.values():
         if len(week_runs) >= 2:
-            longest.append(day_of[max(week_runs, key=duration_s).run_id].weekday())
+            ordered = sorted(week_runs, key=duration_s)
+            others = statistics.median(duration_s(r) for r in ordered[:-1])
+            if duration_s(ordered[-1]) >= LONG_RUN_FACTOR * others:  # clearly the week's long run
+                longest.append(day_of[ordered[-1].run_id].weekday())
     hill_days = [day_of[run.run_id].weekday() for run in hills]
     return Habit(
         weeks=weeks,

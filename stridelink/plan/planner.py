@@ -565,8 +565,9 @@ class _Composer:
         if adjustment.side:
             foci = set(adjustment.foci)
             for i, item in enumerate(draft.items):
-                if item.lib.focus in foci and item.dose.per_side:
-                    draft.items[i] = _Item(item.lib, item.dose.with_note(f"plus one set on the {adjustment.side}"))
+                if item.lib.focus in foci and not item.lib.plyometric:
+                    extra = "one set" if item.dose.per_side else "one single-leg set"
+                    draft.items[i] = _Item(item.lib, item.dose.with_note(f"plus {extra} on the {adjustment.side}"))
             return
         if kind not in self.programme.effects:
             return
@@ -657,6 +658,9 @@ class _Composer:
         for offset in range(7):
             day = monday + timedelta(days=offset)
             found = self._day_proposals(day)
+            if day != monday:  # Monday's decisions for the whole week (``until_day``) hold on every day
+                found += [p for p in week.proposals if isinstance(p, Adjustment) and p.kind not in STAGE_KINDS
+                          and p.until_day is not None and p.until_day >= day]
             day_adjustments = [a for a in week_level if (a.from_day or monday) <= day]
             for item in found:
                 if isinstance(item, Note):
@@ -666,6 +670,7 @@ class _Composer:
                 elif isinstance(item, Adjustment) and item.kind not in STAGE_KINDS:
                     if item.from_day is None or item.from_day <= day:
                         day_adjustments.append(item)
+            day_adjustments = list({(a.rule, a.kind, a.side, a.foci): a for a in day_adjustments}.values())
             day_adjustments.sort(key=lambda a: _PRECEDENCE.get(a.kind, 1))
             # progression: the stage on Monday against last week's (or the advance a hold kept back)
             drafts = self._base(day, self.stage)

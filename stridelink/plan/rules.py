@@ -590,6 +590,7 @@ def capacity_sides(ctx: RuleContext) -> list[Any]:
                 rule="capacity_sides",
                 log_ids=(left.entry_id, right.entry_id),
                 from_day=ctx.week_start,
+                until_day=ctx.week_start + timedelta(days=6),  # decided on Monday, for the whole week
                 side=weaker,
                 foci=(CAPACITY_KINDS[kind],),
             )

@@ -297,6 +297,23 @@ def test_the_first_weeks_of_a_history_raise_no_false_load_spike(tmp_path) -> Non
         assert "hold" not in _kinds(athlete.plan(week))
 
 
+def test_a_side_behind_on_its_tests_gets_an_extra_set_there(tmp_path) -> None:
+    athlete = Athlete(tmp_path)
+    athlete.weeks(MONDAY - timedelta(weeks=4), MONDAY + timedelta(days=7), {0: "easy_road", 3: "easy_road"})
+    athlete.load()
+    saturday = str(MONDAY - timedelta(days=2))
+    athlete.cli("log", "knee-to-wall", "--left", "12", "--right", "9.5", "--date", saturday)
+    athlete.cli("log", "balance", "--left", "40", "--right", "38", "--date", saturday)  # within a quarter
+    athlete.cli("log", "calf-raises", "--left", "14", "--right", "25", "--date", saturday)
+    plan = athlete.plan()
+    sides = {(a["kind"], tuple(c["after"] for c in a["changes"])[0]) for a in plan["adjustments"]
+             if a["kind"] == "unilateral"}
+    assert len(sides) == 2, plan["adjustments"]  # knee-to-wall (right behind) and calf raises (left behind)
+    texts = " ".join(after for _, after in sides)
+    assert "plus one set on the right" in texts and "single-leg set on the left" in texts
+    assert all(a["log_ids"] for a in plan["adjustments"] if a["kind"] == "unilateral")
+
+
 # ----------------------------------------------------------------------------------------------- every adjustment
 
 
