@@ -162,8 +162,8 @@ def trail_exposure(ctx: RuleContext) -> list[Any]:
         Adjustment(
             kind="more_lateral",
             summary=(
-                f"Trail or rough terrain in {_runs_label(trail, tz)}, {judged}: the ankle sessions from "
-                f"{day_label(ctx.today)} add side-to-side (inversion/eversion) and single-leg balance volume."
+                f"Trail or rough terrain in {_runs_label(trail, tz)}, {judged}: the ankle sessions of the "
+                "following days add side-to-side (inversion/eversion) and single-leg balance volume."
             ),
             reason=(
                 "Progressive balance and proprioceptive programmes went with fewer ankle sprains in trials "
@@ -682,8 +682,9 @@ def soreness_logged(ctx: RuleContext) -> list[Any]:
         Adjustment(
             kind="soreness",
             summary=(
-                f"Soreness logged on {', '.join(sorted({day_label(log.day) for log in entries}))}: one set fewer "
-                "of calf, hopping and single-leg work that day and the next."
+                f"Soreness logged on {', '.join(sorted({day_label(log.day) for log in entries}))}"
+                + "".join(f" ({side})" for side in sorted({log.side for log in entries if log.side in ('left', 'right')}))
+                + ": one set fewer of calf, hopping and single-leg work that day and the next."
             ),
             reason="Lowering volume while sore is coaching convention; no trial tested it for these drills.",
             rule="soreness_logged",

@@ -388,3 +388,16 @@ def test_json_has_the_contract_keys():
     assert {"date", "title", "duration_min", "focus", "exercises"} <= set(session)
     assert set(session["exercises"][0]) >= {"name", "dose", "focus"}
     assert isinstance(session["duration_min"], int)
+
+
+def test_soreness_lowers_the_sets_of_that_day_only():
+    runs, logs = calm_history(4)
+    tuesday = FIRST + timedelta(days=7 * 4 + 1)
+    before = plan(week_of(4), runs, logs)
+    sore = plan(week_of(4), runs, [*logs, LogEntry(900, tuesday, "soreness", value=5)])
+    adjustment = next(a for a in sore.adjustments if a.kind == "soreness")
+    assert {c.date for c in adjustment.changes} <= {tuesday, tuesday + timedelta(days=1)}
+    calf = lambda p, d: next(e for s in p.sessions if s.date == d for e in s.exercises if e.key == "calf_raises")  # noqa: E731
+    assert calf(sore, tuesday).sets == calf(before, tuesday).sets - 1
+    friday = tuesday + timedelta(days=3)
+    assert [s for s in sore.sessions if s.date == friday] == [s for s in before.sessions if s.date == friday]

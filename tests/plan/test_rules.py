@@ -273,3 +273,13 @@ def test_mild_or_older_pain_does_not_regress(days_ago, value):
 def test_logs_on_or_after_monday_are_not_the_rules_business():
     ctx = context(easy_week(), logs=[LogEntry(1, MONDAY, "pain", value=9)], stage=3)
     assert "regress" not in kinds(ctx)
+
+
+def test_soreness_today_or_yesterday_takes_a_set_off_and_names_the_side():
+    logs = [LogEntry(1, MONDAY, "soreness", side="left", value=4)]
+    found = adjustments(rules.soreness_logged(context(easy_week(), logs=logs)))
+    assert [a.kind for a in found] == ["soreness"] and "(left)" in found[0].summary and found[0].log_ids == (1,)
+    later = RuleContext(**{**context(easy_week(), logs=logs).__dict__, "day": MONDAY + timedelta(days=2)})
+    assert adjustments(rules.soreness_logged(later)) == []  # two days on: over
+    mild = [LogEntry(1, MONDAY, "soreness", value=1)]
+    assert adjustments(rules.soreness_logged(context(easy_week(), logs=mild))) == []
