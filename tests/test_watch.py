@@ -134,6 +134,7 @@ def test_a_named_pipe_does_not_block_the_watcher(tmp_path) -> None:
         assert final[name].status == "rejected" and "named pipe" in final[name].error
 
 
+@pytest.mark.slow  # files that settle over seconds
 def test_files_still_changing_or_removed_are_reported(tmp_path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -213,6 +213,7 @@ def _gz(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
+@pytest.mark.slow  # inflates gzip bombs to the limit
 def test_gzip_bombs_are_read_only_to_the_limit(tmp_path: Path, workdir: Path, library_home: Path) -> None:
     """300 MB of zeros gzipped to 300 KB, as a file and inside a zip; and a trailer claiming a tiny size."""
     zeros = gzip.compress(b"\0" * (300 * 2**20), compresslevel=1, mtime=0)

@@ -125,6 +125,7 @@ def test_bad_arguments_are_refused():
 # ---------------------------------------------------------------------------------------------- FIT
 
 
+@pytest.mark.slow  # every kind of run through the reference decoder
 @pytest.mark.parametrize("kind", KINDS)
 def test_fit_decodes_with_fitparse_and_carries_what_was_written(runs, fit_files, kind):
     run = runs[kind]

@@ -118,6 +118,7 @@ def _days(start: date, count: int) -> Iterable[date]:
 # ----------------------------------------------------------------------------------------------- pain
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 def test_pain_logged_today_changes_today_not_the_days_before(tmp_path) -> None:
     athlete = _stage4(tmp_path)
     athlete.weeks(MONDAY, MONDAY + timedelta(days=3), {0: "easy_road", 2: "easy_road"})
@@ -143,6 +144,7 @@ def test_pain_logged_today_changes_today_not_the_days_before(tmp_path) -> None:
 # ----------------------------------------------------------------------------------------------- hills and trails
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 def test_a_hill_session_mid_week_lightens_the_next_two_days(tmp_path) -> None:
     wednesday = MONDAY + timedelta(days=2)
     plain = _stage4(tmp_path / "plain")
@@ -165,6 +167,7 @@ def test_a_hill_session_mid_week_lightens_the_next_two_days(tmp_path) -> None:
     assert with_hill["stage"]["number"] == without["stage"]["number"] == 4
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 def test_a_trail_run_above_the_habit_adds_lateral_volume_for_the_rest_of_the_week(tmp_path) -> None:
     tuesday = MONDAY + timedelta(days=1)
     road = Athlete(tmp_path / "road")
@@ -186,6 +189,7 @@ def test_a_trail_run_above_the_habit_adds_lateral_volume_for_the_rest_of_the_wee
         assert _day(with_trail, day) == _day(without, day)
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 @pytest.mark.parametrize("kind", ["trail", "hill_repeats"])
 def test_habitual_trail_and_hill_runners_get_no_weekly_dial_back(tmp_path, kind) -> None:
     athlete = Athlete(tmp_path)
@@ -207,6 +211,7 @@ def test_habitual_trail_and_hill_runners_get_no_weekly_dial_back(tmp_path, kind)
 # ----------------------------------------------------------------------------------------------- contact-time balance
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 def test_a_steady_imbalance_is_a_note_and_a_personal_shift_an_adjustment(tmp_path) -> None:
     steady = Athlete(tmp_path / "steady")
     steady.weeks(MONDAY - timedelta(weeks=5), MONDAY + timedelta(days=7), {0: "easy_road", 2: "easy_road", 5: "easy_road"},
@@ -244,6 +249,7 @@ def test_five_ankle_days_in_a_row_never_load_consecutive_days(tmp_path) -> None:
     assert "consecutive" in schedule["summary"] and schedule["changes"]
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 def test_no_hops_the_day_before_the_habitual_long_run(tmp_path) -> None:
     athlete = _stage4(tmp_path, days={0: "easy_road", 2: "easy_road", 6: "long_run"},
                       settings='ankle_days = ["tue", "sat"]\n')
@@ -260,6 +266,7 @@ def test_no_hops_the_day_before_the_habitual_long_run(tmp_path) -> None:
 # ----------------------------------------------------------------------------------------------- breaks and GPX
 
 
+@pytest.mark.slow  # weeks of simulated runs imported and planned
 def test_after_three_weeks_off_a_stage_back_and_no_hops(tmp_path) -> None:
     athlete = _stage4(tmp_path)
     back = MONDAY + timedelta(weeks=3)
@@ -317,6 +324,7 @@ def test_a_side_behind_on_its_tests_gets_an_extra_set_there(tmp_path) -> None:
 # ----------------------------------------------------------------------------------------------- every adjustment
 
 
+@pytest.mark.slow  # reads the plans of the scenarios above, most of which are slow
 def test_every_adjustment_in_every_scenario_names_its_changes() -> None:
     if not PLANS:
         pytest.skip("run with the scenarios above: no plan was made")
