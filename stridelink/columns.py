@@ -1,7 +1,8 @@
 """Canonical sample columns: every reader normalises to these names and units.
 
-A reader's DataFrame has ``TIMESTAMP`` (a timezone-aware UTC datetime64 column) and any of the others as float64,
-NaN where the file has no value. Columns a file never carries may be absent.
+A reader's samples (stridelink.samples.Samples) have ``TIMESTAMP`` (UTC datetime64[ns]; timezone-aware in the
+DataFrame ``Activity.samples``) and any of the others as float64, NaN where the file has no value. Columns a file
+never carries may be absent.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def _read(reader: Reader, data: bytes, name: str) -> list[Activity]:
 
 def _signals(activity: Activity) -> Signals | None:
     """The run's signals; None when they cannot be computed (the run is kept, `stridelink doctor` lists it)."""
-    from stridelink.signals.compute import compute_signals  # numpy and pandas: only once files are read
+    from stridelink.signals.compute import compute_signals  # numpy: only once files are read
 
     try:
         return compute_signals(activity)

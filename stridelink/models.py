@@ -1,8 +1,9 @@
-"""The records stridelink passes around: frozen dataclasses; time series stay in DataFrames."""
+"""The records stridelink passes around: frozen dataclasses; time series as numpy arrays (DataFrames on demand)."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +14,7 @@ if TYPE_CHECKING:  # pandas loads only where samples are handled, not for every 
 
 if TYPE_CHECKING:
     from stridelink.plan.baseline import Habit
+    from stridelink.samples import Samples
     from stridelink.plan.planner import WalkState
     from stridelink.plan.programme import Programme
     from stridelink.settings import Settings
@@ -36,20 +38,69 @@ DEVICE_TOTAL_KEYS = (
 )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Activity:
-    """One foot activity as a reader found it; a multisport file yields one per running leg."""
+    """One foot activity as a reader found it; a multisport file yields one per running leg.
+
+    ``series`` holds the samples as numpy arrays (what signals and the store read); ``samples`` is the same
+    data as a pandas DataFrame, built the first time it is asked for. Either may be given when constructing.
+    """
 
     sport: str  # FIT sport names: running, walking, hiking
     sub_sport: str | None  # FIT sub_sport names: trail, track, treadmill, road, street, generic, ...
     start_utc: datetime  # timezone-aware, UTC
     source_format: str  # fit, gpx, tcx, ...
-    samples: pd.DataFrame  # canonical columns (stridelink.columns)
+    series: Samples  # canonical columns (stridelink.columns) as arrays
     manufacturer: str | None = None
     product: str | None = None
     altitude_source: str | None = None  # "barometric", "gps" or None when the file has no altitude
     device_totals: Mapping[str, float] = field(default_factory=dict)
     laps: tuple[Mapping[str, float], ...] = ()
+
+    def __init__(
+        self,
+        sport: str,
+        sub_sport: str | None,
+        start_utc: datetime,
+        source_format: str,
+        samples: Samples | pd.DataFrame | None = None,
+        manufacturer: str | None = None,
+        product: str | None = None,
+        altitude_source: str | None = None,
+        device_totals: Mapping[str, float] | None = None,
+        laps: tuple[Mapping[str, float], ...] = (),
+        *,
+        series: Samples | None = None,
+    ) -> None:
+        from stridelink.samples import Samples
+
+        if series is None:
+            if samples is None:
+                raise TypeError("Activity needs its samples")
+            if isinstance(samples, Samples):
+                series = samples
+            else:  # a DataFrame: kept as given for ``samples``, its arrays for the rest
+                series = Samples.from_frame(samples)
+                self.__dict__["samples"] = samples
+        values = {
+            "sport": sport,
+            "sub_sport": sub_sport,
+            "start_utc": start_utc,
+            "source_format": source_format,
+            "series": series,
+            "manufacturer": manufacturer,
+            "product": product,
+            "altitude_source": altitude_source,
+            "device_totals": {} if device_totals is None else device_totals,
+            "laps": laps,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @functools.cached_property
+    def samples(self) -> pd.DataFrame:
+        """The samples as a DataFrame: ``TIMESTAMP`` timezone-aware UTC, the other columns float64."""
+        return self.series.to_frame()
 
 
 @dataclass(frozen=True, slots=True)

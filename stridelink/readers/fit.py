@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from garmin_fit_sdk import Profile
 
 from stridelink import columns as col
@@ -22,6 +21,7 @@ from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
 from stridelink.readers import fitfast
 from stridelink.readers.fitmessages import FIT_EPOCH_S, FastPathDeclined, FitMessages
+from stridelink.samples import NAT_NS, Samples, datetime_of, ns_of, times_ns_from_seconds
 from stridelink.units import SEMICIRCLE_DEG
 
 FOOT_SPORTS = {"running", "walking", "hiking"}
@@ -94,7 +94,7 @@ def activities_from_messages(msgs: FitMessages) -> list[Activity]:
     activities = []
     for session in foot:
         samples = frame if len(sessions) == 1 else _leg(frame, session)
-        if samples.empty:
+        if len(samples) == 0:
             continue
         activities.append(_activity(msgs, session, samples))
     if not activities:
@@ -255,9 +255,9 @@ def _without_clock_jumps(ts: np.ndarray, keep: np.ndarray, sessions: list[dict[s
     return out
 
 
-def _samples(msgs: FitMessages, ts: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
+def _samples(msgs: FitMessages, ts: np.ndarray, keep: np.ndarray) -> Samples:
     records = msgs.records
-    data: dict[str, Any] = {col.TIMESTAMP: pd.to_datetime(FIT_EPOCH_S + ts[keep], unit="s", utc=True)}
+    data: dict[str, Any] = {col.TIMESTAMP: times_ns_from_seconds(FIT_EPOCH_S + ts[keep])}
     if "position_lat" in records and "position_long" in records:
         lat = records["position_lat"][keep] * SEMICIRCLE_DEG
         lon = records["position_long"][keep] * SEMICIRCLE_DEG
@@ -281,7 +281,7 @@ def _samples(msgs: FitMessages, ts: np.ndarray, keep: np.ndarray) -> pd.DataFram
     for column in ZERO_MEANS_MISSING:
         if column in data:
             data[column] = np.where(data[column] == 0, np.nan, data[column])
-    return pd.DataFrame(data)
+    return Samples(data)
 
 
 def _developer_fields(msgs: FitMessages, keep: np.ndarray, data: dict[str, Any]) -> None:
@@ -316,15 +316,19 @@ def _recorded(values: Any) -> bool:
     return bool((np.isfinite(array) & (array != 0)).any())
 
 
-def _leg(frame: pd.DataFrame, session: Mapping[str, Any]) -> pd.DataFrame:
+def _leg(samples: Samples, session: Mapping[str, Any]) -> Samples:
     start = _time(session.get("start_time"))
+    times = samples.time_ns()
     if start is None:
-        return frame.iloc[0:0]
+        return samples.where(np.zeros(len(times), dtype=bool))
     elapsed = _number(session, "total_elapsed_time") or 0.0
     end = _time(session.get("timestamp"))
-    stop = max(filter(None, (end, start + pd.Timedelta(seconds=elapsed))))
-    times = frame[col.TIMESTAMP]
-    return frame[(times >= start) & (times <= stop)].reset_index(drop=True)
+    start_ns = ns_of(start)
+    stop_ns = start_ns + int(elapsed * 1_000_000_000)
+    if end is not None:
+        stop_ns = max(stop_ns, ns_of(end))
+    valid = times != NAT_NS
+    return samples.where(valid & (times >= start_ns) & (times <= stop_ns))
 
 
 def _number(values: Mapping[str, Any], *names: str) -> float | None:
@@ -369,9 +373,9 @@ def _product(msgs: FitMessages) -> str | None:
     return product
 
 
-def _activity(msgs: FitMessages, session: Mapping[str, Any], samples: pd.DataFrame) -> Activity:
-    start = _time(session.get("start_time")) or samples[col.TIMESTAMP].iloc[0].to_pydatetime()
-    has_altitude = col.ALTITUDE in samples and samples[col.ALTITUDE].notna().any()
+def _activity(msgs: FitMessages, session: Mapping[str, Any], samples: Samples) -> Activity:
+    start = _time(session.get("start_time")) or datetime_of(samples.time_ns()[0])
+    has_altitude = col.ALTITUDE in samples and bool((~np.isnan(samples[col.ALTITUDE])).any())
     gps_maker = (msgs.manufacturer or "").lower() in GPS_ALTITUDE_MAKERS
     sub_sport = session.get("sub_sport")
     start_s = start.timestamp() - FIT_EPOCH_S

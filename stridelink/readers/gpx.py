@@ -38,13 +38,13 @@ from typing import Any
 from xml.parsers import expat
 
 import numpy as np
-import pandas as pd
 
 from stridelink import columns as col
 from stridelink.errors import NotARunError, UnreadableFileError
 from stridelink.hookspecs import hookimpl
 from stridelink.models import Activity, Reader
 from stridelink.readers.sport import Evidence, foot_sport_from_evidence
+from stridelink.samples import Samples, datetime_of
 from stridelink.readers.xmlsafe import (
     _BOM,
     _WHITESPACE,
@@ -59,8 +59,6 @@ from stridelink.units import haversine_steps_m
 FOOT_SPORTS = ("running", "walking", "hiking")
 STRIDE_CADENCE_LIMIT_SPM = {"running": 120.0, "walking": 70.0, "hiking": 70.0}
 MIN_TIMED_SHARE = 0.5  # below this share of timed points a track is a drawn route
-GPS_EPOCH = pd.Timestamp("1980-01-06", tz="UTC")
-LAST_TIME = pd.Timestamp.max.tz_localize("UTC")  # the last time int64 nanoseconds hold
 
 # Point extension values by lower-case local name, any namespace.
 EXTENSION_COLUMNS = {
@@ -149,10 +147,14 @@ def manufacturer_from(creator: str | None) -> str | None:
 def parse_times(texts: Sequence[str | None]) -> np.ndarray:
     """ISO 8601 texts -> int64 ns since the Unix epoch, UTC; -1 where missing, unreadable, before GPS time or
     after what int64 nanoseconds hold (year 2262)."""
+    import pandas as pd  # its ISO 8601 parser; loaded by the first GPX or TCX file a process reads
+
+    gps_epoch = pd.Timestamp("1980-01-06", tz="UTC")
+    last_time = pd.Timestamp.max.tz_localize("UTC")  # the last time int64 nanoseconds hold
     times = pd.to_datetime(pd.Series(texts, dtype=object), utc=True, format="ISO8601", errors="coerce")
-    missing = (times.isna() | (times < GPS_EPOCH) | (times > LAST_TIME)).to_numpy()
+    missing = (times.isna() | (times < gps_epoch) | (times > last_time)).to_numpy()
     if missing.any():
-        times = times.where(~missing, GPS_EPOCH)  # far-future dates do not fit in nanoseconds: drop them first
+        times = times.where(~missing, gps_epoch)  # far-future dates do not fit in nanoseconds: drop them first
     ns = times.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
     ns[missing] = -1
     return ns
@@ -203,14 +205,14 @@ def cadence_spm(raw: np.ndarray, sport: str) -> np.ndarray:
     return raw
 
 
-def samples_frame(ns: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The canonical DataFrame: UTC timestamps, then the columns that hold at least one value."""
-    data: dict[str, Any] = {col.TIMESTAMP: pd.to_datetime(ns, unit="ns", utc=True)}
+def canonical_samples(ns: np.ndarray, values: dict[str, np.ndarray]) -> Samples:
+    """The canonical samples: UTC timestamps, then the columns that hold at least one value."""
+    data: dict[str, Any] = {col.TIMESTAMP: np.asarray(ns, dtype=np.int64).view("datetime64[ns]")}
     for name in col.NUMERIC:
         column = values.get(name)
         if column is not None and np.isfinite(column).any():
             data[name] = column.astype(np.float64)
-    return pd.DataFrame(data)
+    return Samples(data)
 
 
 def has_elevation(altitude_m: np.ndarray) -> bool:
@@ -741,12 +743,12 @@ def _activities(found: _Parsed) -> list[Activity]:
             reasons.append(str(exc))
             continue
         leg[col.CADENCE] = cadence_spm(leg[col.CADENCE], sport)
-        samples = samples_frame(leg_ns, leg)
+        samples = canonical_samples(leg_ns, leg)
         activities.append(
             Activity(
                 sport=sport,
                 sub_sport=sub_sport,
-                start_utc=samples[col.TIMESTAMP].iloc[0].to_pydatetime(),
+                start_utc=datetime_of(samples.time_ns()[0]),
                 source_format="gpx",
                 samples=samples,
                 manufacturer=manufacturer_from(found.creator),

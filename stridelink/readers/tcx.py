@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from stridelink import columns as col
 from stridelink.errors import NotARunError, UnreadableFileError
@@ -40,10 +39,11 @@ from stridelink.readers.gpx import (
     parse_times,
     path_distance_m,
     refuse_not_foot,
-    samples_frame,
+    canonical_samples,
 )
 from stridelink.readers.sport import Evidence
 from stridelink.readers.xmlsafe import iterparse, local_name, tolerant
+from stridelink.samples import datetime_of, forward_filled
 
 _RECORDS = frozenset(("Trackpoint", "Creator", "Author"))
 _STARTS = frozenset(("Activity", "Lap", "Track", "Course"))
@@ -188,7 +188,7 @@ def _activity(recording: _Recording) -> Activity:
         values[col.ALTITUDE] = table[:, _ALT]
     device_distance = table[:, _DIST]
     if np.isfinite(device_distance).any():
-        filled = pd.Series(device_distance).ffill().fillna(0.0).to_numpy()
+        filled = forward_filled(device_distance, before_first=0.0)
         values[col.DISTANCE] = np.fmax.accumulate(filled)
     else:
         values[col.DISTANCE] = path_distance_m(values[col.LAT], values[col.LON], segment)
@@ -197,11 +197,11 @@ def _activity(recording: _Recording) -> Activity:
     evidence = Evidence(values[col.DISTANCE], ns, segment, raw_cadence, recording.creator)
     sport, sub_sport = foot_sport(recording.sport, evidence)
     values[col.CADENCE] = cadence_spm(raw_cadence, sport)
-    samples = samples_frame(ns, values)
+    samples = canonical_samples(ns, values)
     return Activity(
         sport=sport,
         sub_sport=sub_sport,
-        start_utc=samples[col.TIMESTAMP].iloc[0].to_pydatetime(),
+        start_utc=datetime_of(samples.time_ns()[0]),
         source_format="tcx",
         samples=samples,
         manufacturer=manufacturer_from(recording.creator),

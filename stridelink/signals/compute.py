@@ -7,12 +7,17 @@ recording's uneven spacing does not bias them, and only moving samples count.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from stridelink import columns as col
 from stridelink.models import Activity, Signals
+from stridelink.samples import Samples, as_samples, forward_filled
 from stridelink.signals import elevation, terrain
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METHOD_VERSION = 2  # 2: moving time is timer time; placeholder altitudes and clock jumps removed
 
@@ -39,29 +44,31 @@ WALK_MIN_CADENCE_SPM = 30.0
 WALKING_SPORTS = ("walking", "hiking")
 
 
-def elapsed_s(samples: pd.DataFrame) -> np.ndarray:
+def elapsed_s(samples: Samples | pd.DataFrame) -> np.ndarray:
     """Seconds since the first sample."""
-    ns = pd.DatetimeIndex(samples[col.TIMESTAMP]).as_unit("ns").asi8
+    ns = as_samples(samples).time_ns()
     return (ns - ns[0]) / 1e9 if len(ns) else np.zeros(0)
 
 
-def _column(samples: pd.DataFrame, name: str) -> np.ndarray | None:
+def _column(samples: Samples | pd.DataFrame, name: str) -> np.ndarray | None:
     """The column as float64, or None when the file has no value in it."""
+    samples = as_samples(samples)
     if name not in samples:
         return None
-    values = samples[name].to_numpy(dtype=np.float64, na_value=np.nan)
+    values = np.asarray(samples[name], dtype=np.float64)
     return values if np.isfinite(values).any() else None
 
 
-def route_distance_m(samples: pd.DataFrame) -> np.ndarray | None:
+def route_distance_m(samples: Samples | pd.DataFrame) -> np.ndarray | None:
     """Cumulative distance from 0 at the first sample.
 
     From the file's distance column (its increases only: a leg of a multisport file may start where the
     previous leg ended, or reset to 0) or, without one, the haversine sum of the positions.
     """
+    samples = as_samples(samples)
     distance = _column(samples, col.DISTANCE)
     if distance is not None and np.isfinite(distance).sum() >= 2:
-        filled = pd.Series(distance).ffill().bfill().to_numpy()
+        filled = forward_filled(distance)
         steps = np.clip(np.diff(filled), 0.0, None)
         return np.concatenate(([0.0], np.cumsum(_without_glitches(steps, elapsed_s(samples)))))
     lat, lon = _column(samples, col.LAT), _column(samples, col.LON)
@@ -90,7 +97,7 @@ def _intervals_s(t: np.ndarray) -> np.ndarray:
     return np.concatenate(([0.0], np.diff(t))) if len(t) else np.zeros(0)
 
 
-def _speed_mps(samples: pd.DataFrame, dt: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
+def _speed_mps(samples: Samples, dt: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
     """The recorded speed where there is one, else distance over time; NaN where neither is known."""
     speed = _column(samples, col.SPEED)
     out = speed.copy() if speed is not None else np.full(len(dt), np.nan)
@@ -107,7 +114,7 @@ def _increments(distance: np.ndarray) -> np.ndarray:
     return np.concatenate(([0.0], np.diff(distance)))
 
 
-def moving_mask(samples: pd.DataFrame) -> np.ndarray:
+def moving_mask(samples: Samples | pd.DataFrame) -> np.ndarray:
     """Which samples were moving: not a stop, not a pause, not a standing watch.
 
     A sample is moving when its speed (recorded, or from distance over time) is at least 0.5 m/s, its
@@ -116,13 +123,14 @@ def moving_mask(samples: pd.DataFrame) -> np.ndarray:
     such gaps; sparse recording, which moves on between points, does not). Without speed, distance or
     position, every sample outside such gaps counts as moving.
     """
+    samples = as_samples(samples)
     if len(samples) == 0 or col.TIMESTAMP not in samples:
         return np.zeros(len(samples), dtype=bool)
     t = elapsed_s(samples)
     return _moving(samples, _intervals_s(t), route_distance_m(samples))
 
 
-def _moving(samples: pd.DataFrame, dt: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
+def _moving(samples: Samples, dt: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
     speed = _speed_mps(samples, dt, distance)
     moving = ~(speed < MOVING_SPEED_MPS)  # NaN speed: unknown, kept
     cadence = _column(samples, col.CADENCE)
@@ -235,7 +243,7 @@ def _rounded(value: float | None, digits: int) -> float | None:
 
 def compute_signals(activity: Activity) -> Signals:
     """Every signal the samples allow; ``None`` for what the file does not carry."""
-    samples = activity.samples
+    samples = activity.series
     if len(samples) == 0 or col.TIMESTAMP not in samples:
         return Signals(method_version=METHOD_VERSION)
     t = elapsed_s(samples)

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 HYSTERESIS_M = {"barometric": 3.0, "gps": 5.0}
 GRID_STEP_M = 5.0
@@ -153,6 +152,8 @@ def window_medians(values: np.ndarray, window: int) -> np.ndarray:
         windows = np.lib.stride_tricks.sliding_window_view(values, window)
         medians: np.ndarray = np.partition(windows, half, axis=1)[:, half]
         return medians
+    import pandas as pd  # only for values with NaN
+
     rolled = pd.Series(values).rolling(window, center=True).median().to_numpy()
     return rolled[half : len(values) - half]
 
@@ -186,6 +187,8 @@ def _rolling(values: np.ndarray, window: int, how: str) -> np.ndarray:
     padded = np.concatenate((left, values, right))
     if how == "median":
         return window_medians(padded, 2 * half + 1)
+    import pandas as pd
+
     smoothed: np.ndarray = pd.Series(padded).rolling(2 * half + 1, center=True).mean().to_numpy()[half:-half]
     return smoothed
 

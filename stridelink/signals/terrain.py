@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from stridelink.signals.elevation import GRID_STEP_M, Swing, on_distance_grid, window_medians
 from stridelink.units import EARTH_RADIUS_M, haversine_steps_m
@@ -166,6 +165,8 @@ def _centred_medians(values: np.ndarray, window: int) -> np.ndarray:
     """pandas' ``rolling(window, center=True, min_periods=1).median()``: full windows inside, shorter at the ends."""
     n, half = len(values), window // 2
     if n < window or window % 2 == 0 or not np.isfinite(values).all():
+        import pandas as pd  # only for short or NaN-holding series
+
         return pd.Series(values).rolling(window, center=True, min_periods=1).median().to_numpy()
     out = np.empty(n)
     out[half : n - half] = window_medians(values, window)

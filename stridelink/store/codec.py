@@ -13,10 +13,15 @@ import json
 import struct
 import zlib
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from stridelink import columns as col
+from stridelink.samples import Samples, as_samples
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FLOAT64 = {col.LAT, col.LON, col.DISTANCE}
 _HEADER = struct.Struct("<I")
@@ -25,15 +30,10 @@ _SHUFFLED = "shuffled-delta"  # the layout this version writes; absent in blobs 
 _NAT = np.iinfo(np.int64).min
 
 
-def _epoch_ms(times: pd.Series) -> np.ndarray:
-    """UTC milliseconds since the Unix epoch (floored), NaT as int64's minimum."""
-    index = pd.DatetimeIndex(times)
-    if index.tz is None:
-        index = index.tz_localize("UTC")
-    raw = index.asi8
-    per_ms = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}[index.unit]
-    values = raw * 1000 if per_ms is None else raw // per_ms
-    return np.where(index.isna(), _NAT, values)
+def _epoch_ms(times: np.ndarray) -> np.ndarray:
+    """UTC milliseconds since the Unix epoch (floored) of ``datetime64[ns]`` times, NaT as int64's minimum."""
+    ns = times.view(np.int64)
+    return np.where(ns == _NAT, _NAT, ns // 1_000_000)
 
 
 def _shuffle(values: np.ndarray) -> bytes:
@@ -47,17 +47,18 @@ def _unshuffle(raw: bytes, offset: int, n: int, dtype: str) -> np.ndarray:
     return np.ascontiguousarray(planes.T).view(dtype).reshape(n)
 
 
-def encode(samples: pd.DataFrame) -> bytes:
+def encode(samples: Samples | pd.DataFrame) -> bytes:
+    samples = as_samples(samples)
     arrays: list[bytes] = []
     layout: list[list[str]] = []
-    for name in samples.columns:
+    for name in samples:
         if name == col.TIMESTAMP:
             values = _epoch_ms(samples[name])
             values = np.diff(values, prepend=np.int64(0)).astype("<i8")
             dtype = "<i8"
         else:
             dtype = "<f8" if name in _FLOAT64 else "<f4"
-            values = np.ascontiguousarray(samples[name].to_numpy(dtype=np.float64), dtype=dtype)
+            values = np.ascontiguousarray(np.asarray(samples[name], dtype=np.float64), dtype=dtype)
         arrays.append(_shuffle(values))
         layout.append([str(name), dtype])
     header = json.dumps({"n": len(samples), "columns": layout, "layout": _SHUFFLED}).encode()
@@ -65,6 +66,11 @@ def encode(samples: pd.DataFrame) -> bytes:
 
 
 def decode(blob: bytes) -> pd.DataFrame:
+    """The samples as a DataFrame, timestamps at microsecond resolution (``decode_arrays`` for numpy arrays)."""
+    return decode_arrays(blob).to_frame(unit="us")
+
+
+def decode_arrays(blob: bytes) -> Samples:
     raw = zlib.decompress(blob)
     (size,) = _HEADER.unpack_from(raw)
     header = json.loads(raw[_HEADER.size : _HEADER.size + size])
@@ -79,7 +85,7 @@ def decode(blob: bytes) -> pd.DataFrame:
         if name == col.TIMESTAMP:
             if shuffled:
                 values = np.cumsum(values, dtype=np.int64)
-            data[name] = pd.to_datetime(values, unit="ms", utc=True)
+            data[name] = np.where(values == _NAT, _NAT, values * 1_000_000).view("datetime64[ns]")
         else:
             data[name] = values.astype(np.float64)
-    return pd.DataFrame(data)
+    return Samples(data)

@@ -148,8 +148,8 @@ def prepare_run(activity: Activity, signals: Signals | None) -> PreparedRun:
         altitude_source=activity.altitude_source,
         device_totals=json.dumps(dict(totals), default=_json_default),
         laps=json.dumps([dict(lap) for lap in activity.laps], default=_json_default),
-        n_samples=len(activity.samples),
-        samples=_codec().encode(activity.samples),
+        n_samples=len(activity.series),
+        samples=_codec().encode(activity.series),
         method_version=signals.method_version if signals else None,
         signals=json.dumps(signals.to_dict(), default=_json_default) if signals else None,
     )
@@ -711,7 +711,7 @@ class Library:
 
 
 def _codec() -> Any:
-    """The sample codec (numpy and pandas), loaded by the commands that read or write samples."""
+    """The sample codec (numpy; pandas only for samples handed out as a DataFrame), loaded where needed."""
     from stridelink.store import codec
 
     return codec
