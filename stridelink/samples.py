@@ -23,11 +23,21 @@ NAT_NS = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Samples(Mapping[str, np.ndarray]):
     """Column name -> array, in the order the reader wrote them; all arrays the same length."""
 
     columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """The same columns in the same order with the same values (NaN equal to NaN, NaT to NaT)."""
+        if not isinstance(other, Samples):
+            return NotImplemented
+        if list(self.columns) != list(other.columns):
+            return False
+        return all(_same(self.columns[name], other.columns[name]) for name in self.columns)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
@@ -84,6 +94,14 @@ class Samples(Mapping[str, np.ndarray]):
             except (TypeError, ValueError):  # not a numeric column: kept as it is, no signal reads it
                 data[str(name)] = frame[name].to_numpy()
         return cls(data)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "M":
+        return bool(np.array_equal(a.view(np.int64), b.view(np.int64)))
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 def as_samples(samples: Samples | pd.DataFrame) -> Samples:

@@ -60,7 +60,7 @@ def test_add_file_is_whole_and_once(library_home) -> None:
 
 def test_failed_store_leaves_no_partial_run(library_home) -> None:
     broken = _activity()
-    object.__setattr__(broken, "samples", "not a frame")  # encoding the second leg fails mid-transaction
+    object.__setattr__(broken, "series", "not samples")  # encoding the second leg fails mid-transaction
     with Library.open() as lib:
         with pytest.raises(AttributeError):
             lib.add_file("cd" * 32, "multi.fit", b"x", "fit", [(_activity(), None), (broken, None)])
