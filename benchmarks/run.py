@@ -334,6 +334,28 @@ def five_year_library(home: Path, years: int = 5, runs_per_week: int = 5) -> tup
     return count, [iso_week(d) for d in picks]
 
 
+def _replan_after_a_run(library: object) -> tuple[float, int]:
+    """What an import of one new run of the library's last week costs in re-planning (``app.replan``)."""
+    import pandas as pd
+
+    from stridelink import columns as col
+    from stridelink.app import replan
+    from stridelink.models import Activity, Signals
+
+    last = max(run.start_utc for run in library.runs(start_utc=datetime(2000, 1, 1, tzinfo=UTC)))  # type: ignore
+    start = last + timedelta(hours=2)
+    samples = pd.DataFrame({col.TIMESTAMP: pd.to_datetime([start, start + timedelta(hours=1)], utc=True),
+                            col.DISTANCE: [0.0, 10000.0]})
+    signals = Signals(method_version=1, distance_m=10000.0, duration_s=3600.0, surface="trail", hill_session=True,
+                      terrain_variability=80.0, speed_mps=2.8)
+    sha = hashlib.sha256(b"benchmark replan run").hexdigest()
+    run_ids = library.add_file(sha, "new.fit", sha.encode(), "fit",  # type: ignore[attr-defined]
+                               [(Activity("running", "trail", start, "fit", samples), signals)])
+    changed: list[str] = []
+    seconds = timed(lambda: changed.extend(replan(library, run_ids)))  # type: ignore[arg-type]
+    return seconds, len(changed)
+
+
 def plan_rows(scratch: Path, repeats: int) -> list[Row]:
     """A plan for weeks spread over a 3,000-run library: the first one walks the whole history and stores the
     walk; every later one starts from the stored state entering its week (as after an import)."""
@@ -349,8 +371,11 @@ def plan_rows(scratch: Path, repeats: int) -> list[Row]:
         cold_s = timed(lambda: plan_week(library, weeks[0]))  # loads programme and plugins, walks everything
         for week in weeks:
             times.extend(timed(lambda w=week: plan_week(library, w)) for _ in range(repeats))
+        replan_s, replanned = _replan_after_a_run(library)
     worst = max(times)
     return [
+        Row(f"replan after importing one run of the last week ({replanned} plans changed)", "", ms(replan_s), "",
+            "", None),
         Row(f"plan_week, first plan of a {count}-run library (walks all {PLAN_YEARS * 52} weeks)",
             f"built in {build_s:.1f} s", ms(cold_s), "", "", None),
         Row(f"plan_week, any week of it ({len(weeks)} weeks x {repeats})", "",
