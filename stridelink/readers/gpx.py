@@ -725,7 +725,9 @@ def _activities(found: _Parsed) -> list[Activity]:
     if keep.size < len(table) or not np.array_equal(keep, np.arange(keep.size)):  # a copy only when needed
         table, ns = table[keep], ns[keep]
     track, segment = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
-    values = {column: table[:, i] for i, column in enumerate(_ROW) if i >= 2}
+    values = _columns(table)
+    del table, lat, lon
+    found.rows = array("d")  # the flat rows (9 numbers a point) are spent: a long track's largest block
     elevation = has_elevation(values[col.ALTITUDE])
     if not elevation:
         del values[col.ALTITUDE]
@@ -759,6 +761,21 @@ def _activities(found: _Parsed) -> list[Activity]:
     if not activities:
         raise NotARunError("; ".join(dict.fromkeys(reasons)))
     return activities
+
+
+def _columns(table: np.ndarray) -> dict[str, np.ndarray]:
+    """The value columns of the rows as arrays of their own; columns without a value share one array of NaN."""
+    values: dict[str, np.ndarray] = {}
+    empty: np.ndarray | None = None
+    for i, column in enumerate(_ROW):
+        if i < 2:
+            continue
+        if np.isfinite(table[:, i]).any():
+            values[column] = table[:, i].copy()
+        else:
+            empty = np.full(len(table), math.nan) if empty is None else empty
+            values[column] = empty
+    return values
 
 
 def _legs(track: np.ndarray, types: list[str | None]) -> list[tuple[np.ndarray, str | None]]:
