@@ -1,5 +1,5 @@
 """The architecture holds: click only in the command line, no import circles, each stage imports only earlier
-ones (docs/architecture.md)."""
+ones (docs/architecture.md); test modules share code through tests/helpers and conftest, never each other."""
 
 from __future__ import annotations
 
@@ -82,3 +82,12 @@ def test_no_import_circles() -> None:
 
     for module in sorted(graph):
         visit(module, [module])
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "tests").rglob("test_*.py")), ids=lambda p: str(p.relative_to(ROOT / "tests"))
+)
+def test_test_modules_import_no_other_test_module(path: Path) -> None:
+    imported = _imports(ast.parse(path.read_text(encoding="utf-8")), top_level_only=False)
+    others = sorted(name for name in imported if name.startswith("tests.") and ".test_" in f".{name}")
+    assert not others, f"{path.name} imports {others}: move what it shares into tests/helpers/"

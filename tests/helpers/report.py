@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -90,3 +91,10 @@ def make_plan() -> Plan:
 def render_sample() -> str:
     logs = [LogEntry(1, W49 + timedelta(days=3), "pain", "left", 3.0, HOSTILE)]
     return render_report([OLD, *RUNS], make_plan(), weeks=4, today=TODAY, tz=BERLIN, logs=logs)
+
+
+def svg_of(page: str, chart_id: str) -> str:
+    """The inline SVG of chart ``chart_id`` in a report page."""
+    match = re.search(rf'<svg\b[^>]*\bid="{chart_id}".*?</svg>', page, re.DOTALL)
+    assert match, f"no svg with id {chart_id}"
+    return match[0]

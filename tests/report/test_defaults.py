@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from stridelink.cli import cli
 from stridelink.report.page import CHART_IDS, render_report
 from tests.conftest import CORPUS, needs_corpus
-from tests.helpers.report import BERLIN, TODAY, make_plan
-from tests.report.test_page import svg_of
+from tests.helpers.report import BERLIN, TODAY, make_plan, svg_of
 
 FILES = [CORPUS / "python-fitparse" / "garmin-fenix-5-run.fit", CORPUS / "runpandas" / "run.tcx"]
 

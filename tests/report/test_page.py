@@ -14,17 +14,24 @@ from stridelink.models import Activity, Run, Signals
 from stridelink.cli.report import report
 from stridelink.report.page import CHART_IDS, Period, render_chart, render_report, weekly_summary
 from stridelink.store.library import Library
-from tests.helpers.report import BERLIN, OLD, RUNS, TODAY, W47, W48, W49, W50, at, make_run, render_sample
+from tests.helpers.report import (
+    BERLIN,
+    OLD,
+    RUNS,
+    TODAY,
+    W47,
+    W48,
+    W49,
+    W50,
+    at,
+    make_run,
+    render_sample,
+    svg_of,
+)
 
 @pytest.fixture(scope="module")
 def page() -> str:
     return render_sample()
-
-
-def svg_of(page: str, chart_id: str) -> str:
-    match = re.search(rf'<svg\b[^>]*\bid="{chart_id}".*?</svg>', page, re.DOTALL)
-    assert match, f"no svg with id {chart_id}"
-    return match[0]
 
 
 def test_every_chart_is_inline_svg_with_an_accessible_title(page: str) -> None:
