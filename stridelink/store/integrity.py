@@ -105,7 +105,7 @@ def _archive(library: Library) -> list[Problem]:
 
 
 def _samples(db: sqlite3.Connection) -> list[Problem]:
-    from stridelink.store import codec as samplecodec  # numpy and pandas: only when checking
+    from stridelink.store import codec as samplecodec  # numpy: only when checking
 
     problems = []
     rows = db.execute(
@@ -116,22 +116,22 @@ def _samples(db: sqlite3.Connection) -> list[Problem]:
             problems.append(Problem("samples_missing", f"run {run_id} has no samples"))
             continue
         try:
-            frame = samplecodec.decode(blob)
+            samples = samplecodec.decode_arrays(blob)
         except Exception as exc:  # noqa: BLE001 - damage to the blob shows as any decoding error
             problems.append(
                 Problem("samples_unreadable", f"run {run_id}: samples do not decode ({type(exc).__name__})")
             )
             continue
-        if len(frame) != n:
+        if len(samples) != n:
             problems.append(
-                Problem("samples_unreadable", f"run {run_id}: {len(frame)} samples decoded, {n} stored")
+                Problem("samples_unreadable", f"run {run_id}: {len(samples)} samples decoded, {n} stored")
             )
     return problems
 
 
 def _signals(db: sqlite3.Connection) -> list[Problem]:
     """Runs without signals, or with signals of an older method."""
-    from stridelink.signals.compute import METHOD_VERSION  # numpy and pandas: only when checking
+    from stridelink.signals.compute import METHOD_VERSION  # numpy: only when checking
 
     problems = []
     rows = db.execute(
