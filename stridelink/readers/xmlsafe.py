@@ -21,11 +21,6 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TypeVar, cast
 from xml.etree import ElementTree
-from xml.sax import SAXException
-from xml.sax.handler import ContentHandler
-
-from defusedxml import DefusedXmlException
-from defusedxml.expatreader import create_parser  # type: ignore[import-untyped]
 
 from stridelink.errors import UnreadableFileError
 
@@ -166,13 +161,19 @@ class _RootReached(Exception):
     pass
 
 
-class _StopAtRoot(ContentHandler):
-    def startElement(self, name: str, attrs: object) -> None:
-        raise _RootReached
-
-
 def check_prolog(data: bytes) -> None:
     """Refuse a document type declaration (and so any entity) before the root element, by defusedxml's rules."""
+    # SAX and defusedxml load with the first XML file a process reads, not with every command
+    from xml.sax import SAXException
+    from xml.sax.handler import ContentHandler
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.expatreader import create_parser  # type: ignore[import-untyped]
+
+    class _StopAtRoot(ContentHandler):  # type: ignore[misc]
+        def startElement(self, name: str, attrs: object) -> None:
+            raise _RootReached
+
     reader = create_parser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     reader.setContentHandler(_StopAtRoot())
     try:
