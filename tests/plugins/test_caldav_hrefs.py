@@ -76,3 +76,17 @@ def test_put_and_delete_inside_the_calendar_reach_the_server(remote: Any) -> Non
     with pytest.raises(CalDAVError):  # the request itself fails here: no network
         cal.delete("/dav/calendars/ann/ankle/x.ics")
     assert sent == [("DELETE", "https://cal.example.com/dav/calendars/ann/ankle/x.ics")]
+
+
+@pytest.mark.parametrize(("week", "ok"), [("2026-w49", True), ("9999-W52", False), ("0001-W01", False)])
+def test_push_takes_the_week_in_any_case_and_refuses_weeks_out_of_range(week: str, ok: bool) -> None:
+    from click.testing import CliRunner
+
+    from stridelink.cli import cli
+
+    result = CliRunner().invoke(cli, ["caldav", "push", "--week", week])
+    assert "Traceback" not in result.output and not isinstance(result.exception, (OverflowError, ValueError))
+    if ok:  # accepted: it fails later, for want of a [caldav] table in settings.toml
+        assert "[caldav]" in result.output and result.exit_code == 1, result.output
+    else:
+        assert result.exit_code == 2 and "out of range" in result.output
