@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from stridelink import sources as discovery
-from stridelink.errors import NotARunError, StridelinkError, TrainingSessionFile, UnreadableFileError
+from stridelink.errors import InvalidDateError, NotARunError, StridelinkError, TrainingSessionFile, UnreadableFileError
 from stridelink.models import Activity, Reader, Signals
 from stridelink.plugins import get_readers, load_plugins, pm
 from stridelink.sources import MAX_FILE_BYTES, MAX_ZIP_MEMBERS, Found, Origin, Source, close_archives
@@ -397,7 +397,10 @@ def _commit(library: Library, source: Source, size: int, sha: str, archive_name:
 def _log_training(library: Library, sha: str, start_utc: datetime, duration_s: float, label: str) -> bool:
     """A strength or mobility activity from the watch counts as an ankle session done."""
     day = start_utc.astimezone(library.settings.tz).date()
-    return library.add_log(day, "session", value=round(duration_s / 60.0, 1), note=label, source=sha) is not None
+    try:
+        return library.add_log(day, "session", value=round(duration_s / 60.0, 1), note=label, source=sha) is not None
+    except InvalidDateError:  # a watch whose clock was never set (1989) or runs ahead: not a session to count
+        return False
 
 
 def import_paths(

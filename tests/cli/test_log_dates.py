@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,19 @@ def test_a_bad_row_stored_by_an_older_version_does_not_break_any_command(library
     ):
         code, out = _invoke(*command)
         assert code == 0, (command, out)
+
+
+@pytest.mark.parametrize(
+    "start", [datetime(2099, 6, 1, 8, tzinfo=UTC), datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)]
+)
+def test_a_watch_session_dated_ahead_is_skipped_not_logged(tmp_path: Path, start: datetime) -> None:
+    """A watch whose clock runs ahead (FIT cannot even hold times before 1998 as clock times)."""
+    from stridelink.demo.simulator import make_strength_session
+
+    path = tmp_path / "mobility.fit"
+    path.write_bytes(make_strength_session(start, kind="mobility", duration_s=1200, seed=1))
+    code, out = _invoke("import", "--json", str(path))
+    assert code == 0, out
+    assert json.loads(out.splitlines()[0])["status"] == "skipped"
+    with Library.open() as library:
+        assert library.logs(out_of_range=True) == []
