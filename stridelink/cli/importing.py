@@ -118,7 +118,7 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
         report(app.Ingested(files, []))  # type: ignore[arg-type]
 
     def problem(message: str) -> None:
-        click.echo(f"not stored, tried again later: {message}", err=True)
+        click.echo(f"not stored, tried again later: {safe(message)}", err=True)
 
     with Library.open() as library:
         if once:
@@ -133,7 +133,7 @@ def watch(folders: tuple[Path, ...], once: bool, settle: float, as_json: bool) -
         try:
             watch_folders(
                 library, targets, settle_s=settle, on_batch=report, on_pending=pending, on_error=problem,
-                on_export_error=lambda exc: click.echo(f"Warning: {exc}", err=True),
+                on_export_error=lambda exc: click.echo(f"Warning: {safe(exc)}", err=True),
             )
         except KeyboardInterrupt:
             pass

@@ -42,7 +42,7 @@ def settings(as_json: bool) -> None:
         echo_json(data)
         return
     for key, value in data.items():
-        click.echo(f"{key:<22} {value}")
+        click.echo(f"{key:<22} {safe(value)}")
 
 
 @click.command()
@@ -102,7 +102,7 @@ def reanalyze(everything: bool) -> None:
     with Library.open() as library:
         count, problems = reanalyse_runs(library, everything=everything)
     for problem in problems:
-        click.echo(problem, err=True)
+        click.echo(safe(problem), err=True)
     click.echo(f"re-analysed {count} file(s)", err=True)
     if problems:
         sys.exit(1)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
+from stridelink.text import safe
 from stridelink.weeks import check_week
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +47,7 @@ class ExportWarnings(list[Exception]):
 
     def echo(self) -> None:
         for exc in self:
-            click.echo(f"Warning: {exc}", err=True)
+            click.echo(f"Warning: {safe(exc)}", err=True)
 
 
 def complete_formats(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:

@@ -112,3 +112,16 @@ def test_the_demo_says_which_week_it_plans(tmp_path: Path) -> None:
     assert "the week after the sample runs" in out
     assert "next week" not in _invoke("demo", "--help")[1].lower()
     assert "calf_strength" not in out and "foot_intrinsics" not in out  # words, not internal keys
+
+
+def test_zip_entry_names_are_printed_safely(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("runs/evil\x1b]0;owned\x07\nrejected: fake line\x1b[2J.fit", b"not a FIT file at all")
+    result = CliRunner().invoke(cli, ["import", str(archive)])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("rejected:")]
+    assert len(lines) == 1 and "\\e]0;owned\\x07\\nrejected: fake line\\e[2J.fit" in lines[0]
