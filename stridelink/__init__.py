@@ -46,7 +46,8 @@ if TYPE_CHECKING:  # what the lazily loaded names are, for type checkers
     from stridelink.plugins import get_exporter, get_exporters, get_readers, get_rules
     from stridelink.settings import Settings
     from stridelink.store.library import Library
-    from stridelink.weeks import iso_week, shift_week, week_days, week_start
+    from stridelink.text import safe
+    from stridelink.weeks import check_week, iso_week, shift_week, week_days, week_start
 
 # Public names loaded on first use: name -> the module that defines it.
 _LAZY = {
@@ -55,7 +56,8 @@ _LAZY = {
     ),
     "Library": "stridelink.store.library",
     "Settings": "stridelink.settings",
-    **dict.fromkeys(("iso_week", "week_start", "week_days", "shift_week"), "stridelink.weeks"),
+    **dict.fromkeys(("iso_week", "week_start", "week_days", "shift_week", "check_week"), "stridelink.weeks"),
+    "safe": "stridelink.text",
     **dict.fromkeys(("get_readers", "get_rules", "get_exporter", "get_exporters"), "stridelink.plugins"),
     **dict.fromkeys(("Programme", "load_programme"), "stridelink.plan.programme"),
 }
@@ -127,6 +129,8 @@ __all__ = [
     "week_start",
     "week_days",
     "shift_week",
+    "check_week",  # "2026-w49" -> "2026-W49"; ValueError when malformed or not within 1990-2100
+    "safe",  # a file name or a server's answer made safe to print on a terminal
     # what is registered, and the programme plans are built from
     "get_readers",
     "get_rules",

@@ -7,16 +7,13 @@ import json
 import click
 
 import stridelink
-from stridelink.text import safe
 
 
 def _check_week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from stridelink.weeks import check_week
-
     try:
-        return check_week(value)
+        return stridelink.check_week(value)
     except ValueError as exc:
         message = str(exc) if "out of range" in str(exc) else f"{value!r} is not an ISO week such as 2026-W49"
         raise click.BadParameter(message) from None
@@ -66,7 +63,7 @@ def push(week: str | None, weeks: int | None, resend: bool, as_json: bool) -> No
     for change in report.changes:
         if change.action != "unchanged":
             seq = "" if change.sequence is None else f" (SEQUENCE {change.sequence})"
-            click.echo(f"{change.action:<9} {change.day}  {safe(change.summary)}{seq}")
+            click.echo(f"{change.action:<9} {change.day}  {stridelink.safe(change.summary)}{seq}")
     counts = ", ".join(f"{report.count(a)} {a}" for a in ("created", "updated", "unchanged", "deleted"))
     click.echo(f"{wanted[0]}..{wanted[-1]}: {counts}", err=True)
 
@@ -99,5 +96,7 @@ def check(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"logged in to {safe(data['server'])} as {safe(config.username or '(no login)')}")
-    click.echo(f"calendar {safe(data['calendar_url'])}: {len(events)} events, {len(mine)} published by stridelink")
+    who = stridelink.safe(config.username or "(no login)")
+    click.echo(f"logged in to {stridelink.safe(data['server'])} as {who}")
+    calendar = stridelink.safe(data["calendar_url"])
+    click.echo(f"calendar {calendar}: {len(events)} events, {len(mine)} published by stridelink")
