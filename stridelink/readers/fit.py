@@ -226,7 +226,8 @@ def _without_clock_jumps(ts: np.ndarray, keep: np.ndarray, sessions: list[dict[s
     if t.size < 2:
         return ts
     steps = np.diff(t)
-    typical = max(float(np.median(steps)), 1.0)
+    ordinary = steps[steps < MIN_JUMP_S]  # the jump itself must not set the recording interval
+    typical = max(float(np.median(ordinary)), 1.0) if ordinary.size else 1.0
     elapsed = [_number(s, "total_elapsed_time") for s in sessions]
     known = [e for e in elapsed if e is not None and e > 0]
     if known and len(known) == len(sessions):

@@ -400,6 +400,7 @@ def test_arbitrary_messages_behind_a_valid_header(body: bytes) -> None:
 
 @settings(max_examples=HYPOTHESIS_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example("python-fitparse/Activity.fit", [(0.26953125, b"\0" * 6)], True)  # the clock jumps to 2123
+@example("python-fitparse/Activity.fit", [(0.23828125, b"\0\0\0\0\0\1")], True)  # a jump as long as the run before it
 @given(
     st.sampled_from(BASES + ("synthetic",)),
     st.lists(
