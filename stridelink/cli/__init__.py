@@ -13,14 +13,15 @@ group, so plugin commands get it too.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sqlite3
 from types import TracebackType
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from stridelink.errors import StridelinkError
-from stridelink.store.library import database_failure
 from stridelink.plugins import load_plugins, pm
 from stridelink.text import safe
 
@@ -37,6 +38,8 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
         if isinstance(exc, StridelinkError):
             raise click.ClickException(safe(str(exc))) from None
         if isinstance(exc, sqlite3.Error):  # the database failed under a command (read-only, full disk, damage)
+            from stridelink.store.library import database_failure
+
             raise click.ClickException(safe(database_failure(exc))) from None
         if isinstance(exc, KeyboardInterrupt):  # Ctrl-C: one line and the conventional status, no traceback
             click.echo("interrupted: what was reported above is stored whole, nothing is half-stored; "
@@ -44,11 +47,47 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
             raise SystemExit(130) from None
 
 
+# Built-in commands: name -> (module, attribute, short help). A command's module is imported only when that
+# command runs, completes or shows its own help, so `stridelink --help` and each command load only what they use.
+# The short help is the first sentence of the command's docstring (a test keeps the two the same).
+BUILTIN_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "import": ("stridelink.cli.importing", "import_cmd",
+               "Import activity files, folders (searched recursively) and .zip archives."),
+    "watch": ("stridelink.cli.importing", "watch",
+              "Watch folders and import new activity files as they arrive; re-plan and export by itself."),
+    "runs": ("stridelink.cli.runs", "runs", "List the runs in the library, oldest first."),
+    "show": ("stridelink.cli.runs", "show", "Show one run and the signals read from it."),
+    "plan": ("stridelink.cli.planning", "plan",
+             "Show the ankle programme of a week, day by day, and why it is adjusted."),
+    "export": ("stridelink.cli.planning", "export",
+               "Write the plan through an exporter: ics, csv, json, markdown or a plugin's format."),
+    "log": ("stridelink.cli.planning", "log",
+            "Log pain or soreness, a knee-to-wall, balance or calf-raise test, or an ankle session done."),
+    "path": ("stridelink.cli.library", "path",
+             "Print the library folder (database, archived originals, settings)."),
+    "settings": ("stridelink.cli.library", "settings",
+                 "Show the settings in effect and where the settings file lives (edit it to change them)."),
+    "doctor": ("stridelink.cli.library", "doctor",
+               "Check the library: database integrity, archived originals, stored samples and signals."),
+    "reanalyze": ("stridelink.cli.library", "reanalyze",
+                  "Recompute runs from the archived original files (after an upgrade improved the methods)."),
+    "plugins": ("stridelink.cli.library", "plugins", "List the loaded plugins and the hooks each implements."),
+    "report": ("stridelink.cli.report", "report",
+               "Write one self-contained HTML page: weekly trends, this week's plan and the runs."),
+    "demo": ("stridelink.cli.demo", "demo",
+             "Try stridelink on a generated sample week of runs: their signals, the plan for the week after them "
+             "(the week the runs reshape), a calendar file and a report."),
+    "cohort": ("stridelink.cli.cohort", "cohort",
+               "Analyse many athletes' files on a Dask cluster into one Parquet table (coaches, clubs, studies)."),
+}
+
+
 class StridelinkGroup(click.Group):
     """A command group whose commands, its plugins' commands included, report library errors in one line.
 
-    Plugins add their commands the first time a command is asked for that is not built in, or the list of
-    all commands (help, completion): running a built-in command imports no plugin.
+    Built-in commands are imported when asked for (``BUILTIN_COMMANDS``); listing them (help, completion) uses
+    their stored short help. Plugins add their commands the first time a command is asked for that is not built
+    in, or the list of all commands: running a built-in command imports no plugin.
     """
 
     _plugin_commands_added = False
@@ -63,14 +102,50 @@ class StridelinkGroup(click.Group):
             load_plugins("register_commands")
             pm.hook.register_commands(cli=self)
 
+    def _lazy(self, cmd_name: str) -> bool:
+        """Whether ``cmd_name`` is a built-in command not imported yet."""
+        return cmd_name in BUILTIN_COMMANDS and cmd_name not in self.commands
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands:
+        if self._lazy(cmd_name):
+            module_name, attribute, _short = BUILTIN_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module_name), attribute), cmd_name)
+        elif cmd_name not in self.commands:
             self._add_plugin_commands()
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
-        return super().list_commands(ctx)
+        return sorted(set(super().list_commands(ctx)) | set(BUILTIN_COMMANDS))
+
+    def _short_help(self, ctx: click.Context, cmd_name: str, limit: int) -> tuple[str, bool] | None:
+        """(short help, hidden) of a command without importing a built-in one; None for an unknown name."""
+        if self._lazy(cmd_name):
+            return click.Command(cmd_name, help=BUILTIN_COMMANDS[cmd_name][2]).get_short_help_str(limit), False
+        command = self.get_command(ctx, cmd_name)
+        return None if command is None else (command.get_short_help_str(limit), command.hidden)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        rows = []
+        for name in names:
+            found = self._short_help(ctx, name, limit)
+            if found is not None and not found[1]:
+                rows.append((name, found[0]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        results = []
+        for name in self.list_commands(ctx):
+            if name.startswith(incomplete):
+                found = self._short_help(ctx, name, 45)
+                if found is not None and not found[1]:
+                    results.append(CompletionItem(name, help=found[0]))
+        results.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return results
 
 
 @click.group(cls=StridelinkGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,14 +170,3 @@ def _version(ctx: click.Context, wanted: bool) -> None:
 
         click.echo(f"stridelink, version {__version__}")
         ctx.exit()
-
-
-def _add_commands() -> None:
-    from stridelink.cli import cohort, demo, importing, library, planning, report, runs
-
-    for module in (importing, runs, planning, library, report, demo, cohort):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_add_commands()

@@ -3,9 +3,10 @@ from __future__ import annotations
 import json
 import shutil
 
+import click
 from click.testing import CliRunner
 
-from stridelink.cli import cli
+from stridelink.cli import BUILTIN_COMMANDS, cli
 from tests.conftest import CORPUS, needs_corpus
 
 RUN = CORPUS / "stride" / "run.fit"
@@ -69,6 +70,25 @@ def test_path_honours_stridelink_home(library_home) -> None:
 
 def test_every_command_has_help() -> None:
     runner = CliRunner()
-    for name, command in cli.commands.items():
-        assert command.help, f"{name} has no help text"
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.help, f"{name} has no help text"
         assert runner.invoke(cli, [name, "--help"]).exit_code == 0
+
+
+def test_the_stored_short_help_of_each_built_in_command_is_its_own() -> None:
+    """`stridelink --help` lists commands without importing them, from short help kept beside their names."""
+    ctx = click.Context(cli)
+    for name, (_module, _attribute, short) in BUILTIN_COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=1000) == short, name
+
+
+def test_completing_a_command_name_offers_built_in_and_plugin_commands_with_their_help() -> None:
+    ctx = click.Context(cli)
+    offered = {item.value: item.help for item in cli.shell_complete(ctx, "")}
+    assert set(BUILTIN_COMMANDS) | {"caldav"} <= set(offered)
+    assert offered["runs"] == "List the runs in the library, oldest first."
+    assert [item.value for item in cli.shell_complete(ctx, "re")] == ["reanalyze", "report"]

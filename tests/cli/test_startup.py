@@ -15,7 +15,8 @@ import pytest
 from stridelink import hookspecs
 from stridelink.plugins import BUILTIN_PLUGINS
 
-HEAVY = ("pandas", "numpy", "matplotlib", "icalendar", "garmin_fit_sdk")
+HEAVY = ("pandas", "numpy", "matplotlib", "icalendar", "garmin_fit_sdk",
+         "stridelink.cli.demo", "stridelink.cli.report", "stridelink.cli.cohort", "stridelink.demo")
 
 PROBE = """\
 import sys
@@ -48,6 +49,23 @@ def test_everyday_commands_load_no_heavy_library(tmp_path: Path, args: list[str]
     assert done.returncode == 0, done.stderr
     loaded = [line for line in done.stderr.splitlines() if line.startswith("loaded:")]
     assert loaded == ["loaded: "], f"{args}: {done.stderr.strip()}"
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_help_imports_no_command_module_yet_lists_every_command(tmp_path: Path) -> None:
+    from stridelink.cli import BUILTIN_COMMANDS
+
+    probe = PROBE.replace("for m in {heavy!r} if m in sys.modules",
+                          "for m in sys.modules if m.startswith('stridelink.cli.') or m == 'stridelink.app'")
+    env = dict(os.environ, STRIDELINK_HOME=str(tmp_path / "library"))
+    env.pop("STRIDELINK_LOAD_PLUGINS", None)
+    done = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "loaded: \n" in done.stderr, done.stderr
+    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert set(BUILTIN_COMMANDS) <= listed
+    assert "Try stridelink on a generated sample week of runs" in done.stdout
 
 
 @pytest.mark.slow  # a fresh interpreter
