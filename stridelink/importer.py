@@ -31,7 +31,8 @@ from stridelink.store.library import DuplicateFileError, Library, PreparedRun, p
 __all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_sources", "import_paths", "analyse",
            "load_source"]
 
-PARALLEL_MIN_FILES = 16
+PARALLEL_MIN_FILES = 16  # smaller batches, or batches of fewer bytes, are read in the importing process:
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # starting worker processes would cost more than it saves
 CHUNK_FILES = 64
 MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024  # file bytes an import holds at once (one larger file is held alone)
 SHIP_MAX_BYTES = 16 * 1024 * 1024  # larger files are analysed in the importing process, not sent to a worker
@@ -153,6 +154,13 @@ def _preload() -> None:
         importlib.import_module(module)
 
 
+def _default_workers(sources: list[Source]) -> int:
+    """One process per core (at most 8) for a large batch; the importing process alone for a small one."""
+    if len(sources) < PARALLEL_MIN_FILES or sum(s.size for s in sources) < PARALLEL_MIN_BYTES:
+        return 1
+    return min(os.cpu_count() or 1, 8)
+
+
 def _ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the main process, which stops the import cleanly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -182,8 +190,7 @@ def import_sources(
         if on_result is not None:
             on_result(result)
 
-    count = sum(isinstance(s, Source) for s in found)
-    parallel = workers if workers is not None else (min(os.cpu_count() or 1, 8) if count >= PARALLEL_MIN_FILES else 1)
+    parallel = workers if workers is not None else _default_workers([s for s in found if isinstance(s, Source)])
     _preload()
     executor: Executor | None = None
     if parallel > 1:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import zipfile
@@ -7,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from stridelink.importer import MAX_FILE_BYTES, import_paths
+from stridelink.importer import (
+    MAX_FILE_BYTES,
+    PARALLEL_MIN_BYTES,
+    PARALLEL_MIN_FILES,
+    Source,
+    _default_workers,
+    import_paths,
+)
 from stridelink.store.library import Library
 from tests.conftest import CORPUS, needs_corpus
 
@@ -104,6 +112,32 @@ def test_parallel_import_stores_every_run_once(tmp_path) -> None:
         parallel = import_paths(lib, files, workers=2)
         assert [(r.path, r.status, r.run_ids) for r in parallel] == [(r.path, r.status, r.run_ids) for r in serial]
         assert len(lib.runs()) == sum(len(r.run_ids) for r in parallel if r.status == "imported")
+
+
+@needs_corpus
+def test_a_small_batch_is_read_in_the_importing_process(monkeypatch) -> None:
+    """Starting worker processes costs more than reading a few MB: a small batch never starts them."""
+    import concurrent.futures
+
+    def no_pool(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a worker pool was started for a small batch")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    files = sorted(CORPUS.glob("*/*.fit"))[:PARALLEL_MIN_FILES + 4]
+    assert len(files) > PARALLEL_MIN_FILES and sum(f.stat().st_size for f in files) < PARALLEL_MIN_BYTES
+    with Library.open() as lib:
+        results = import_paths(lib, files)
+    assert len(results) == len(files) and any(r.status == "imported" for r in results)
+
+
+def test_only_a_batch_of_many_files_and_bytes_is_read_by_worker_processes() -> None:
+    def batch(files: int, each_bytes: int) -> list[Source]:
+        return [Source(f"{i}.fit", f"{i}.fit", bytes, each_bytes) for i in range(files)]
+
+    big = PARALLEL_MIN_BYTES // PARALLEL_MIN_FILES + 1
+    assert _default_workers(batch(PARALLEL_MIN_FILES - 1, 10 * big)) == 1  # few files, however large
+    assert _default_workers(batch(PARALLEL_MIN_FILES * 4, 1000)) == 1  # many small files
+    assert _default_workers(batch(PARALLEL_MIN_FILES, big)) == min(os.cpu_count() or 1, 8)
 
 
 @pytest.mark.parametrize("packed", [False, True])
