@@ -32,7 +32,7 @@ __all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_
            "load_source"]
 
 PARALLEL_MIN_FILES = 16  # smaller batches, or batches of fewer bytes, are read in the importing process:
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # starting worker processes would cost more than it saves
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024  # starting worker processes would cost more than it saves (2 cores)
 CHUNK_FILES = 64
 MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024  # file bytes an import holds at once (one larger file is held alone)
 SHIP_MAX_BYTES = 16 * 1024 * 1024  # larger files are analysed in the importing process, not sent to a worker

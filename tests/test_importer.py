@@ -123,7 +123,7 @@ def test_a_small_batch_is_read_in_the_importing_process(monkeypatch) -> None:
         raise AssertionError("a worker pool was started for a small batch")
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
-    files = sorted(CORPUS.glob("*/*.fit"))[:PARALLEL_MIN_FILES + 4]
+    files = sorted(CORPUS.glob("*/*.fit"), key=lambda f: (f.stat().st_size, f))[:PARALLEL_MIN_FILES + 4]
     assert len(files) > PARALLEL_MIN_FILES and sum(f.stat().st_size for f in files) < PARALLEL_MIN_BYTES
     with Library.open() as lib:
         results = import_paths(lib, files)
