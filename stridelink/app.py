@@ -229,7 +229,9 @@ def replan(
 def export_weeks(library: Library, format_name: str, weeks: Sequence[str]) -> bytes:
     """Plans of ``weeks`` written by the exporter ``format_name``; its memory persists in the library."""
     exporter = get_exporter(format_name)
-    plans = [plan_week(library, week) for week in weeks]
+    plans = _build(library, weeks) if weeks else []  # one walk for all the weeks, not one per week
+    for plan in plans:
+        _keep(library, plan)
     context = ExportContext(settings=library.settings, memory=library.memory(exporter.name))
     data = exporter.write(plans, context)
     library.save_memory(exporter.name, context.memory)
