@@ -42,6 +42,21 @@ def test_samples_round_trip_compactly() -> None:
     assert len(blob) < samples.memory_usage().sum() / 2
 
 
+def test_blobs_are_plain_zlib_whichever_compressor_wrote_them(monkeypatch) -> None:
+    """The fast compressor writes the format zlib writes: a blob from either reads back with plain zlib to
+    the very same payload, so libraries move between installations with and without it, and older versions."""
+    import zlib
+
+    samples = _activity().series
+    fast = samplecodec.encode(samples)
+    monkeypatch.setattr(samplecodec, "_isal_compress", None)
+    plain = samplecodec.encode(samples)
+    assert zlib.decompress(fast) == zlib.decompress(plain)
+    assert samplecodec.decode_arrays(fast) == samplecodec.decode_arrays(plain) == samplecodec.decode_arrays(
+        zlib.compress(zlib.decompress(plain), 9)
+    )
+
+
 def test_add_file_is_whole_and_once(library_home) -> None:
     with Library.open() as lib:
         signals = Signals(method_version=1, distance_m=1800.0, duration_s=599.0, surface="road")
