@@ -1,4 +1,4 @@
-from stridelink.cli import cli
+from stridelink.cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="stridelink")
+    main(prog_name="stridelink")
