@@ -98,6 +98,7 @@ class History:
         days = [d for d in (self.run_days[:1] + self.log_days[:1]) if d is not None]
         own_first = min(days) if days else None
         self.first_day = min(d for d in (first_day, own_first) if d) if (first_day or own_first) else None
+        self.first_monday = _monday_of(self.first_day)
         self.activity_before = activity_before
         self.local_day = {run.run_id: day for day, run in zip(self.run_days, self.runs, strict=True)}
 
@@ -117,6 +118,9 @@ class History:
         same = bisect.bisect_right(self.log_days, day)
         today = [log for log in self.logs[end:same] if log.kind in ("pain", "soreness")]
         return (*self.logs[:end], *today)
+
+    def any_log_between(self, start: date, end: date) -> bool:
+        return bisect.bisect_left(self.log_days, start) < bisect.bisect_left(self.log_days, end)
 
     def last_activity_before(self, day: date) -> date | None:
         found = [self.activity_before] if self.activity_before else []
@@ -165,6 +169,10 @@ class _Week:
     habit: Habit
     proposals: tuple[Any, ...]  # Monday's adjustments, notes and not-checked records
     return_gap: int | None = None  # days without activity, when the week starts or continues a break
+    quiet: bool = False  # only prolonged a break: state alone, no habit or proposals (see _quiet)
+
+
+_NO_HABIT = Habit(0)
 
 
 def _evaluate(rules: Sequence[Rule], ctx: RuleContext) -> list[Any]:
@@ -180,7 +188,7 @@ def _evaluate(rules: Sequence[Rule], ctx: RuleContext) -> list[Any]:
 def _context(history: History, monday: date, day: date, entering: WalkState, habit: Habit, settings: Settings,
              programme: Programme, state: WalkState) -> RuleContext:
     return RuleContext(
-        week=iso_week(monday),
+        week=state.week,
         week_start=monday,
         recent_runs=history.runs_between(day - timedelta(days=RECENT_DAYS), day),
         baseline_runs=history.runs_between(monday - timedelta(days=RECENT_DAYS, weeks=BASELINE_WEEKS),
@@ -196,8 +204,8 @@ def _context(history: History, monday: date, day: date, entering: WalkState, hab
     )
 
 
-def _first_monday(history: History) -> date | None:
-    return week_start(iso_week(history.first_day)) if history.first_day else None
+def _monday_of(day: date | None) -> date | None:
+    return day - timedelta(days=day.weekday()) if day else None
 
 
 def _step(history: History, monday: date, entering: WalkState, settings: Settings, rules: Sequence[Rule],
@@ -207,7 +215,7 @@ def _step(history: History, monday: date, entering: WalkState, settings: Setting
     gap = (monday - last).days if last else None
     on_break = gap is not None and gap >= BREAK_DAYS
     since = entering.baseline_since
-    first = _first_monday(history)
+    first = history.first_monday
     if first is not None and (since is None or since < first + timedelta(days=7)):
         since = first + timedelta(days=7)  # the first week is partial: never part of the baseline
     weeks_back = 0
@@ -217,7 +225,8 @@ def _step(history: History, monday: date, entering: WalkState, settings: Setting
         weeks_back = 1
     elif entering.weeks_back == 1:
         weeks_back = 2
-    state = WalkState(iso_week(monday), entering.stage, entering.weeks_in_stage, on_break, weeks_back, since)
+    week = entering.week  # the walk hands in the state entering this week, named after it
+    state = WalkState(week, entering.stage, entering.weeks_in_stage, on_break, weeks_back, since)
     # The habit: the full weeks before last week (last week is what the Monday rules judge against it).
     habit_end = monday - timedelta(days=RECENT_DAYS)
     runs, days = history.runs_and_days(habit_end - timedelta(weeks=BASELINE_WEEKS), habit_end)
@@ -234,28 +243,56 @@ def _step(history: History, monday: date, entering: WalkState, settings: Setting
         number += 1
     number = programme.stage(number).number
     in_stage = entering.weeks_in_stage + 1 if number == entering.stage else 1
-    state = replace(state, stage=number, weeks_in_stage=in_stage)
-    return _Week(iso_week(monday), monday, entering, state, habit, tuple(proposals),
-                 gap if (on_break or weeks_back) else None)
+    state = WalkState(week, number, in_stage, on_break, weeks_back, since)
+    return _Week(week, monday, entering, state, habit, tuple(proposals), gap if (on_break or weeks_back) else None)
+
+
+def _quiet(history: History, monday: date, entering: WalkState, programme: Programme) -> WalkState | None:
+    """The week's state when it only prolongs a break: the athlete was on a break entering it and nothing (no
+    run, no log entry) happened in the reach of the rules before its Monday. The stage then holds without asking
+    the rules, who would see nothing to act on; None for any other week."""
+    if not entering.on_break:
+        return None
+    last = history.last_activity_before(monday)
+    if last is None or (monday - last).days < BREAK_DAYS:
+        return None
+    reach = monday - timedelta(days=max(LOOKBACK_DAYS, programme.regression.days))
+    if history.runs_between(reach, monday) or history.any_log_between(reach, monday + timedelta(days=1)):
+        return None
+    return WalkState(entering.week, entering.stage, entering.weeks_in_stage + 1, True, 0,
+                     monday + timedelta(days=7))
 
 
 def walk(week: str, history: History, settings: Settings, rules: Sequence[Rule], programme: Programme,
-         start: WalkState | None = None) -> list[_Week]:
-    """Every week from ``start`` (or the first one with data) up to ``week``, each decided on its Monday."""
+         start: WalkState | None = None, *, keep: Iterable[str] = ()) -> list[_Week]:
+    """Every week from ``start`` (or the first one with data) up to ``week``, each decided on its Monday.
+
+    Weeks that only prolong a break (see ``_quiet``) carry their state alone (no habit, no proposals), except
+    ``week`` and the weeks in ``keep``, which are always decided in full."""
     target = week_start(week)
+    full = {week, *keep}
     if start is not None and week_start(start.week) <= target:
         monday, entering = week_start(start.week), start
     else:
-        first = _first_monday(history)
+        first = history.first_monday
         monday = first if first is not None and first <= target else target
         entering = WalkState(iso_week(monday), 1)
     walked: list[_Week] = []
+    name = iso_week(monday)
     while monday <= target:
-        this = _step(history, monday, replace(entering, week=iso_week(monday)), settings, rules, programme)
+        if entering.week != name:
+            entering = replace(entering, week=name)
+        quiet = None if name in full else _quiet(history, monday, entering, programme)
+        if quiet is not None:
+            this = _Week(name, monday, entering, quiet, _NO_HABIT, (), quiet=True)
+        else:
+            this = _step(history, monday, entering, settings, rules, programme)
         walked.append(this)
-        entering = replace(this.state, week=iso_week(monday + timedelta(days=7)), on_break=this.state.on_break,
-                           weeks_back=this.state.weeks_back)
         monday += timedelta(days=7)
+        name = iso_week(monday)
+        state = this.state
+        entering = WalkState(name, state.stage, state.weeks_in_stage, state.on_break, state.weeks_back,
+                             state.baseline_since)
     return walked
 
 
@@ -289,16 +326,16 @@ def plan_weeks(weeks: Iterable[str], runs: Sequence[Run], logs: Sequence[LogEntr
                rules: Sequence[Rule], programme: Programme | None = None, *, start: WalkState | None = None,
                first_day: date | None = None, activity_before: date | None = None,
                states: list[WalkState] | None = None) -> list[Plan]:
-    """``plan_week`` for several weeks at the cost of one walk; ``states`` receives every walked week's state
-    entering it (for storing)."""
+    """``plan_week`` for several weeks at the cost of one walk; ``states`` receives the state entering every
+    walked week that was decided in full (for storing)."""
     programme = programme or load_programme()
     wanted = sorted(set(weeks), key=week_start)
     if not wanted:
         return []
     history = History(runs, logs, _zone(settings.tz), first_day=first_day, activity_before=activity_before)
-    walked = walk(wanted[-1], history, settings, rules, programme, start)
-    if states is not None:
-        states.extend(w.entering for w in walked)
+    walked = walk(wanted[-1], history, settings, rules, programme, start, keep=wanted)
+    if states is not None:  # a quiet week's state is quick to walk to again from the last one stored
+        states.extend(w.entering for w in walked if not w.quiet)
     by_week = {w.week: w for w in walked}
     plans = []
     for week in wanted:

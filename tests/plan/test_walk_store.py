@@ -88,3 +88,53 @@ def test_new_runs_and_logs_forget_the_weeks_after_them() -> None:
         assert app.plan_week(library, last) == _full(library, [last])[0]
         # other settings never reuse the stored walk
         assert library.walk_state(week_start(last), "another fingerprint") is None
+
+
+def _long_break_library() -> Library:
+    """Six weeks of running, half a year off (a pain entry in the middle of it), six weeks back."""
+    library = Library.open()
+    n = 0
+    for week in [*range(6), *range(32, 38)]:
+        monday = FIRST + timedelta(weeks=week)
+        for day in (0, 3):
+            n += 1
+            start = datetime.combine(monday + timedelta(days=day), datetime.min.time(), UTC) + timedelta(hours=7)
+            _add_run(library, n, start, trail=day == 3)
+    library.add_log(FIRST + timedelta(weeks=20, days=2), "pain", value=7.0)
+    return library
+
+
+def test_weeks_that_only_prolong_a_break_hold_the_stage_as_the_rules_would() -> None:
+    from stridelink.plan.planner import History, WalkState, walk
+
+    with _long_break_library() as library:
+        settings, programme = library.settings, load_programme()
+        history = History(distinct_runs(library.runs()), library.logs(), settings.tz)
+        last = iso_week(FIRST + timedelta(weeks=40))
+        calls: list[str] = []
+        rules = [*get_rules()]
+        counting = rules[0].__class__(name="zz_counting", evaluate=lambda ctx: calls.append(ctx.week) or [])
+        every = [iso_week(FIRST + timedelta(weeks=w)) for w in range(41)]
+        start = WalkState(iso_week(FIRST), 3)  # entering at stage 3, so that a step back shows
+        quick = walk(last, history, settings, [*rules, counting], programme, start)
+        consulted = set(calls)
+        full = walk(last, history, settings, rules, programme, start, keep=every)
+        assert [w.state for w in quick] == [w.state for w in full]
+        assert [w.week for w in quick] == every
+        quiet = {w.week for w in quick if w.quiet}
+        # nine weeks into the break (the rules' reach) until the Monday before the pain entry, then nine weeks
+        # after it until the Monday the running resumes (that Monday sees only the days before it)
+        assert quiet == {iso_week(FIRST + timedelta(weeks=w)) for w in (*range(15, 21), *range(30, 33))}
+        assert not quiet & consulted and consulted | quiet == set(every)
+        stage = {w.week: w.state.stage for w in full}
+        # one stage down as the break begins, one more for the pain entry logged during it
+        assert [stage[iso_week(FIRST + timedelta(weeks=w))] for w in (7, 8, 20, 21, 30)] == [3, 2, 2, 1, 1]
+
+
+def test_plans_walked_from_sparse_stored_states_equal_plans_from_the_first_run() -> None:
+    with _long_break_library() as library:
+        weeks = [iso_week(FIRST + timedelta(weeks=w)) for w in (3, 14, 20, 25, 33, 40)]
+        app.plan_week(library, weeks[-1])  # stores the states of the weeks decided in full only
+        stored = library.db.execute("SELECT count(*) FROM plan_walk").fetchone()[0]
+        assert stored < 41
+        assert [app.plan_week(library, week) for week in weeks] == _full(library, weeks)
