@@ -133,12 +133,15 @@ class Signals:
     heart_rate_bpm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {name: getattr(self, name) for name in _SIGNAL_FIELDS}  # flat: no deep copy as asdict makes
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Signals:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_SIGNAL_FIELDS = tuple(f.name for f in dataclasses.fields(Signals))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ timestamps, and clock jumps (checked against the sessions' own elapsed time).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from garmin_fit_sdk import Profile
 from stridelink import columns as col
 from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
 from stridelink.hookspecs import hookimpl
+from stridelink.medians import median
 from stridelink.models import Activity, Reader
 from stridelink.readers import fitfast
 from stridelink.readers.fitmessages import FIT_EPOCH_S, FastPathDeclined, FitMessages
@@ -227,7 +229,7 @@ def _without_clock_jumps(ts: np.ndarray, keep: np.ndarray, sessions: list[dict[s
         return ts
     steps = np.diff(t)
     ordinary = steps[steps < MIN_JUMP_S]  # the jump itself must not set the recording interval
-    typical = max(float(np.median(ordinary)), 1.0) if ordinary.size else 1.0
+    typical = max(median(ordinary), 1.0) if ordinary.size else 1.0
     elapsed = [_number(s, "total_elapsed_time") for s in sessions]
     known = [e for e in elapsed if e is not None and e > 0]
     if known and len(known) == len(sessions):
@@ -335,7 +337,7 @@ def _leg(samples: Samples, session: Mapping[str, Any]) -> Samples:
 def _number(values: Mapping[str, Any], *names: str) -> float | None:
     for name in names:
         value = values.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
     return None
 

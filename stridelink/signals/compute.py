@@ -15,6 +15,7 @@ from stridelink import columns as col
 from stridelink.models import Activity, Signals
 from stridelink.samples import Samples, as_samples, forward_filled
 from stridelink.signals import elevation, terrain
+from stridelink.medians import median
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -254,7 +255,7 @@ def compute_signals(activity: Activity) -> Signals:
     moving_dt = np.where(moving, dt, 0.0)
     stopped = pauses(dt, distance, activity.device_totals.get("timer_time_s"), ~moving)
     timer_time = float(dt.sum() - stopped.sum())
-    typical = float(np.median(dt[1:])) if len(dt) > 1 else 1.0
+    typical = median(dt[1:]) if len(dt) > 1 else 1.0
     weights = dt.copy()
     if len(weights):
         weights[0] = min(typical, MAX_GAP_S) if np.isfinite(typical) and typical > 0 else 1.0

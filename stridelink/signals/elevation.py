@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stridelink.medians import median
+
 HYSTERESIS_M = {"barometric": 3.0, "gps": 5.0}
 GRID_STEP_M = 5.0
 GRADE_STEP_M = 25.0
@@ -149,7 +151,10 @@ def window_medians(values: np.ndarray, window: int) -> np.ndarray:
     """
     half = window // 2
     if window % 2 == 1 and len(values) >= window and np.isfinite(values).all():
-        windows = np.lib.stride_tricks.sliding_window_view(values, window)
+        step = values.strides[0]  # the windows as a read-only view (``sliding_window_view`` without its checks)
+        windows = np.lib.stride_tricks.as_strided(
+            values, shape=(len(values) - window + 1, window), strides=(step, step), writeable=False
+        )
         medians: np.ndarray = np.partition(windows, half, axis=1)[:, half]
         return medians
     import pandas as pd  # only for values with NaN
@@ -164,14 +169,25 @@ def on_distance_grid(distance_m: np.ndarray, values: np.ndarray, step_m: float =
     Samples at the same distance (standing still) are averaged first, so a stop contributes one point.
     """
     ok = np.isfinite(distance_m) & np.isfinite(values)
-    if ok.sum() < 2:
+    if ok.all():
+        d, v = distance_m, values
+    else:
+        d, v = distance_m[ok], values[ok]
+    if len(d) < 2:
         return np.zeros(0)
-    d, v = distance_m[ok], values[ok]
-    order = np.argsort(d, kind="stable")
-    unique_d, inverse = np.unique(d[order], return_inverse=True)
+    if not (d[1:] >= d[:-1]).all():  # a route distance never goes back, so this sort is rare
+        order = np.argsort(d, kind="stable")
+        d, v = d[order], v[order]
+    new = d[1:] != d[:-1]  # d ascending: where a new distance starts
+    if new.all():  # no two samples at one distance: each mean is the value itself (a sum from +0.0)
+        unique_d, mean_v = d, v + 0.0
+    else:
+        first = np.concatenate(([True], new))
+        inverse = np.cumsum(first) - 1
+        unique_d = d[first]
+        mean_v = np.bincount(inverse, weights=v) / np.bincount(inverse)
     if len(unique_d) < 2:
         return np.zeros(0)
-    mean_v = np.bincount(inverse, weights=v[order]) / np.bincount(inverse)
     grid = unique_d[0] + step_m * np.arange(int((unique_d[-1] - unique_d[0]) // step_m) + 1)
     gridded: np.ndarray = np.interp(grid, unique_d, mean_v)
     return gridded
@@ -238,7 +254,7 @@ def plausible_altitude(altitude_m: np.ndarray, time_s: np.ndarray) -> np.ndarray
     stretch and of the middle 80 % of its values, widened by that range or 100 m, whichever is larger)."""
     alt = np.where((altitude_m < LOWEST_M) | (altitude_m > HIGHEST_M), np.nan, altitude_m)
     nonzero = np.isfinite(alt) & (alt != 0)
-    if nonzero.any() and (alt == 0).any() and abs(float(np.median(alt[nonzero]))) > ZERO_PLACEHOLDER_M:
+    if nonzero.any() and (alt == 0).any() and abs(median(alt[nonzero])) > ZERO_PLACEHOLDER_M:
         alt[alt == 0] = np.nan
     idx = np.flatnonzero(np.isfinite(alt))
     if idx.size < 2:
@@ -254,7 +270,7 @@ def plausible_altitude(altitude_m: np.ndarray, time_s: np.ndarray) -> np.ndarray
     low, high = min(float(reference.min()), float(p10)), max(float(reference.max()), float(p90))
     margin = max(STRAY_MARGIN_M, high - low)
     for k in np.unique(stretch):
-        middle = float(np.median(values[stretch == k]))
+        middle = median(values[stretch == k])
         if middle < low - margin or middle > high + margin:
             alt[idx[stretch == k]] = np.nan
     return alt

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridelink.signals.elevation import GRID_STEP_M, Swing, on_distance_grid, window_medians
+from stridelink.medians import median, nanmedian
 from stridelink.units import EARTH_RADIUS_M, haversine_steps_m
 
 # sub_sport (FIT names) -> surface, when the device says so
@@ -83,7 +84,7 @@ def step_distance_m(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 
 def local_xy_m(lat_deg: np.ndarray, lon_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """East/north metres around the route's median point (equirectangular; fine over a run's extent)."""
-    lat0, lon0 = np.nanmedian(lat_deg), np.nanmedian(lon_deg)
+    lat0, lon0 = nanmedian(lat_deg), nanmedian(lon_deg)
     y = np.radians(lat_deg - lat0) * EARTH_RADIUS_M
     x = np.radians(lon_deg - lon0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
     return x, y
@@ -114,11 +115,19 @@ def turning_deg_per_100m(grid_x: np.ndarray, grid_y: np.ndarray) -> float | None
 
 def loop_share(grid_x: np.ndarray, grid_y: np.ndarray, lap_m: float) -> float:
     """Share of the route where the runner is back at the same spot (within 20 m) ``lap_m`` metres later."""
-    lag = round(lap_m / GRID_STEP_M)
-    if len(grid_x) <= lag:
-        return 0.0
-    gap = np.hypot(grid_x[lag:] - grid_x[:-lag], grid_y[lag:] - grid_y[:-lag])
-    return float(np.mean(gap <= TRACK_MATCH_M))
+    return float(_loop_shares(grid_x, grid_y, [round(lap_m / GRID_STEP_M)])[0])
+
+
+def _loop_shares(grid_x: np.ndarray, grid_y: np.ndarray, lags: list[int]) -> np.ndarray:
+    """``loop_share`` for each lag (in grid steps) at once: one array operation for all the lap lengths."""
+    n = len(grid_x)
+    lag = np.asarray(lags, dtype=np.int64)
+    pad = np.full(int(lag.max()), np.nan)  # past the route's end: NaN, never within reach
+    later = np.arange(n)[None, :] + lag[:, None]  # the point each one is compared with, per lag
+    gap = np.hypot(np.concatenate((grid_x, pad))[later] - grid_x, np.concatenate((grid_y, pad))[later] - grid_y)
+    counts = np.count_nonzero(gap <= TRACK_MATCH_M, axis=1)
+    shares: np.ndarray = counts / np.maximum(n - lag, 1)  # the mean of the matches: exact counts, one division
+    return shares
 
 
 def is_track(grid_x: np.ndarray, grid_y: np.ndarray) -> bool:
@@ -132,7 +141,7 @@ def is_track(grid_x: np.ndarray, grid_y: np.ndarray) -> bool:
     if len(grid_x) * GRID_STEP_M < 3 * hi:
         return False
     laps = np.arange(lo, hi + GRID_STEP_M, GRID_STEP_M)
-    shares = [loop_share(grid_x, grid_y, lap) for lap in laps]
+    shares = _loop_shares(grid_x, grid_y, [round(lap / GRID_STEP_M) for lap in laps])
     best = int(np.argmax(shares))
     if shares[best] < TRACK_MIN_SHARE or loop_share(grid_x, grid_y, laps[best] / 2) > TRACK_MAX_HALF_SHARE:
         return False
@@ -155,9 +164,9 @@ def gait_cv_pct(series: Sequence[np.ndarray]) -> float | None:
         if len(values) < MIN_GAIT_SAMPLES:
             continue
         trend = _centred_medians(values, GAIT_WINDOW)
-        centre = float(np.median(values))
+        centre = median(values)
         if centre > 0:
-            cvs.append(1.4826 * float(np.median(np.abs(values - trend))) / centre * 100.0)
+            cvs.append(1.4826 * median(np.abs(values - trend)) / centre * 100.0)
     return float(np.mean(cvs)) if cvs else None
 
 

@@ -186,3 +186,15 @@ def test_terrain_score_separates_synthetic_trail_from_road() -> None:
     }
     assert scores["trail"] >= 60.0
     assert max(scores["easy_road"], scores["long_run"]) <= 20.0
+
+
+def test_loop_shares_of_all_lap_lengths_at_once_equal_each_lap_alone() -> None:
+    x, y = grid_of(*circle_loop(400.0, 3))
+    rng = np.random.default_rng(5)
+    x, y = x + rng.normal(0.0, 8.0, len(x)), y + rng.normal(0.0, 8.0, len(y))
+    lags = [1, 40, 76, 80, 88, len(x) - 1, len(x), len(x) + 5]
+    shares = terrain._loop_shares(x, y, lags)
+    for lag, share in zip(lags, shares, strict=True):
+        alone = float(np.mean(np.hypot(x[lag:] - x[:-lag], y[lag:] - y[:-lag]) <= 20.0)) if lag < len(x) else 0.0
+        assert share == alone
+    assert 0.0 < shares[3] < 1.0  # noise puts some points of a lap out of reach: the comparison means something
