@@ -277,18 +277,50 @@ def _layout(buf: bytes, pos: int, end: int, header: int, stream: _Stream) -> tup
     return definition, after
 
 
+# A compressed timestamp header carries 5 bits of time: repeated groups are found by its local type.
+_HEADER_KIND = bytes(b & 0xE0 if b & 0x80 else b for b in range(256))
+_TIME_BITS = bytes(b & 0x1F for b in range(256))
+_CYCLE_MAX = 8  # messages in a repeating group that is taken at once
+_CYCLE_RETRY = 32  # a group repeated fewer times than this is looked for again only ...
+_CYCLE_AGAIN = 512  # ... this many bytes later, twice as many each time (files that change layout often
+_CYCLE_AGAIN_MAX = 1 << 16  # are read message by message)
+
+
 def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
-    """One pass over the messages of a stream: definitions parsed, data message offsets collected."""
+    """One pass over the messages of a stream: definitions parsed, data message offsets collected.
+
+    Data messages mostly come in groups that repeat unchanged (a record, or a record and an HRV message,
+    again and again); such a group's repetitions are found by comparing header bytes at C speed.
+    """
     sizes = [0] * 16  # 1 + row size of the local definition; 0 undefined; negative: decode while scanning
     lists: list[list[int]] = [[] for _ in range(16)]
     local_defs: list[_Def | None] = [None] * 16
+    # by header byte, for plain data messages (reserved bits clear; other headers take the general path)
+    steps = [0] * 256  # message length; 0: not a plain data message of a defined type
+    appends: list[Any] = [None] * 256  # the append of its layout's offsets list
+    layouts = stream.layouts
     pos = start
+    probe = start  # where repeated groups are looked for next
+    again = _CYCLE_AGAIN
     while pos < end:
         header = buf[pos]
+        step = steps[header]
+        if step and pos < probe:
+            appends[header](pos)
+            pos += step
+            continue
         if header < 0x40:  # normal data message
             local = header & 0x0F
             step = sizes[local]
             if step > 0:
+                after, period = _repeats(buf, pos, end, sizes, lists, local_defs, stream)
+                if period and after - pos >= _CYCLE_RETRY * period:
+                    probe, again = after, _CYCLE_AGAIN
+                else:  # short or no repetitions: look again later and later
+                    probe, again = pos + again, min(2 * again, _CYCLE_AGAIN_MAX)
+                if after > pos:
+                    pos = after
+                    continue
                 lists[local].append(pos)
                 pos += step
                 continue
@@ -299,6 +331,15 @@ def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
             if current is not None:
                 if current.has_timestamp:
                     raise _decline("compressed timestamp on a message that carries a timestamp")
+                if step > 0 and pos >= probe:
+                    after, period = _repeats(buf, pos, end, sizes, lists, local_defs, stream)
+                    if period and after - pos >= _CYCLE_RETRY * period:
+                        probe, again = after, _CYCLE_AGAIN
+                    else:
+                        probe, again = pos + again, min(2 * again, _CYCLE_AGAIN_MAX)
+                    if after > pos:
+                        pos = after
+                        continue
                 stream.compressed_pos.append(pos)
                 stream.compressed_offset.append(header & 0x1F)
             if step > 0:
@@ -307,11 +348,21 @@ def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
                 continue
         else:  # definition message
             local = header & 0x0F
-            definition, pos = _layout(buf, pos, end, header, stream)
+            after = pos + 6 + 3 * buf[pos + 5] if pos + 6 <= end else end + 1
+            known = layouts.get((buf[pos + 1 : after], -1)) if after <= end and not header & 0x20 else None
+            if known is not None:  # a layout seen before (some watches repeat it before every message)
+                definition = known
+                definition.positions.append(pos)
+                pos = after
+            else:
+                definition, pos = _layout(buf, pos, end, header, stream)
             local_defs[local] = definition
             lists[local] = definition.offsets
             step = 1 + definition.size
-            sizes[local] = -step if definition.mesg in _INLINE_MESGS else step
+            inline = definition.mesg in _INLINE_MESGS
+            sizes[local] = -step if inline else step
+            steps[local] = 0 if inline else step
+            appends[local] = definition.offsets.append
             continue
         current = local_defs[local]
         if current is None:
@@ -321,6 +372,73 @@ def _scan(buf: bytes, start: int, end: int, stream: _Stream) -> None:
         pos -= step
     if pos != end:
         raise _decline("last message runs past the data")
+
+
+def _repeats(
+    buf: bytes,
+    pos: int,
+    end: int,
+    sizes: list[int],
+    lists: list[list[int]],
+    local_defs: list[_Def | None],
+    stream: _Stream,
+) -> tuple[int, int]:
+    """Take the group of data messages starting at ``pos`` and its unchanged repetitions right after it.
+
+    The group runs up to the next message with the same header; it repeats as long as every one of its
+    header bytes recurs one group length later. Returns (offset after the last whole repetition taken,
+    group length in bytes); ``pos`` itself when there is no plain group to take (a definition, a developer
+    description, a layout on two local types, ...), which the caller's message-by-message pass handles.
+    """
+    kind = _HEADER_KIND
+    first = kind[buf[pos]]
+    group: list[tuple[int, int, list[int], bool]] = []  # (offset, header kind, offsets list, compressed)
+    o = pos
+    while True:
+        header = buf[o]
+        if header < 0x40:
+            local = header & 0x0F
+        elif header & 0x80:
+            local = (header >> 5) & 0x03
+            current = local_defs[local]
+            if current is None or current.has_timestamp:
+                return pos, 0
+        else:
+            return pos, 0
+        step = sizes[local]
+        if step <= 0 or len(group) == _CYCLE_MAX:
+            return pos, 0
+        group.append((o, kind[header], lists[local], bool(header & 0x80)))
+        o += step
+        if o >= end:
+            return pos, 0
+        if kind[buf[o]] == first:
+            break
+    period = o - pos
+    if len({id(offsets) for _o, _k, offsets, _c in group}) != len(group):
+        return pos, period  # one layout list filled from two places of the group: offsets would go unsorted
+    count = 0
+    window = _CYCLE_RETRY
+    while True:  # whole repetitions, in windows growing fourfold: a short run costs a short look
+        base = pos + count * period
+        stop = min(end, base + window * period)
+        found = window
+        for offset, header_kind, _offsets, _compressed in group:
+            start = offset + count * period
+            headers = buf[start:stop:period].translate(kind)
+            found = min(found, len(headers) - len(headers.lstrip(bytes((header_kind,)))))
+        count += found
+        if found < window or stop >= end:
+            break
+        window *= 4
+    for offset, _kind, offsets, compressed in group:
+        taken = range(offset, offset + count * period, period)
+        offsets.extend(taken)
+        if compressed:
+            stream.compressed_pos.extend(taken)
+            time_bits = buf[offset : offset + count * period : period].translate(_TIME_BITS)
+            stream.compressed_offset.extend(time_bits)
+    return pos + count * period, period
 
 
 def _inline(buf: bytes, pos: int, definition: _Def, stream: _Stream) -> None:
@@ -573,7 +691,8 @@ def _compressed_times(u8: np.ndarray, stream: _Stream) -> dict[int, int]:
     total = np.cumsum(delta)
     at_start = np.concatenate([[0], total[is_full]])[segment]
     times = (base_value + total - at_start)[~is_full]
-    return dict(zip(stream.compressed_pos, times.tolist()))
+    compressed = positions[order][~is_full]  # in file order (repeated groups are collected out of it)
+    return dict(zip(compressed.tolist(), times.tolist()))
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -316,6 +316,106 @@ def test_the_same_layout_on_interleaved_local_types_keeps_record_order() -> None
     np.testing.assert_array_equal(out.records["heart_rate"], [120, 121, np.nan, 123, 124, 125])
 
 
+# Long runs of one group of messages (a record, or a record and an HRV message, again and again) are taken
+# at once; whatever breaks a run (another message, a definition, a change of layout) must end it exactly.
+
+EVENT = 21
+HRV = 78
+_RUN_FIELDS = [(253, 4, UINT32), (3, 1, UINT8), (7, 2, UINT16)]
+
+
+def _record(local: int, i: int) -> bytes:
+    return _data(local, "IBH", 1000 + i, 120 + i % 50, 200 + i)
+
+
+def _broken_runs(records: int, breaks: dict[int, bytes]) -> bytes:
+    """Records on local type 0, with ``breaks[i]`` (other messages, definitions) written before record i."""
+    messages = [_definition(0, RECORD, _RUN_FIELDS), _definition(1, EVENT, [(253, 4, UINT32), (0, 1, UINT8)])]
+    for i in range(records):
+        messages.append(breaks.get(i, b""))
+        messages.append(_record(0, i))
+    return _fit(*messages)
+
+
+@pytest.mark.parametrize(
+    "breaks",
+    [
+        pytest.param({}, id="one-run"),
+        pytest.param({k: _data(1, "IB", k, 0) for k in (1, 33, 34, 200, 201, 202, 555, 999)}, id="events"),
+        pytest.param({k: _data(1, "IB", 1000 + k, 0) for k in range(0, 1000, 3)}, id="every-third"),
+    ],
+)
+def test_long_runs_of_one_record_layout_broken_by_other_messages(breaks: dict[int, bytes]) -> None:
+    out = _same_as_reference(_broken_runs(1000, breaks))
+    np.testing.assert_array_equal(out.records["timestamp"], 1000 + np.arange(1000))
+    np.testing.assert_array_equal(out.records["power"], 200 + np.arange(1000))
+
+
+def test_a_run_crossing_a_redefinition_of_its_local_type_changes_layout_there() -> None:
+    """The header byte stays the same across the new definition; the row size does not."""
+    wider = [(253, 4, UINT32), (3, 1, UINT8), (7, 2, UINT16), (2, 2, UINT16)]
+    messages = [_definition(0, RECORD, _RUN_FIELDS)]
+    messages += [_record(0, i) for i in range(300)]
+    messages += [_definition(0, RECORD, wider)]
+    messages += [_data(0, "IBHH", 1300 + i, 130, 500 + i, (100 + 500) * 5) for i in range(300)]
+    messages += [_definition(0, RECORD, _RUN_FIELDS)]  # the first layout again, byte for byte
+    messages += [_record(0, 600 + i) for i in range(300)]
+    out = _same_as_reference(_fit(*messages))
+    np.testing.assert_array_equal(out.records["timestamp"], 1000 + np.arange(900))
+    altitude = out.records["enhanced_altitude"]
+    assert np.isnan(altitude[:300]).all() and np.isnan(altitude[600:]).all()
+    assert (altitude[300:600] == 100).all()
+
+
+def test_alternating_groups_with_compressed_timestamps_repeat_exactly() -> None:
+    """A full-timestamp record, a compressed-timestamp record, an HRV message and another compressed
+    record, again and again; compressed headers differ in their time bits only; one group breaks the
+    pattern."""
+    messages = [
+        _definition(0, RECORD, _RUN_FIELDS),
+        _definition(1, RECORD, [(3, 1, UINT8), (7, 2, UINT16)]),
+        _definition(2, HRV, [(0, 2, UINT16)]),
+        _definition(3, RECORD, [(3, 1, UINT8)]),
+    ]
+    stamps = []
+    for group in range(400):
+        t = 1000 + 4 * group
+        messages.append(_data(0, "IBH", t, 120, group))
+        messages.append(bytes([0x80 | (1 << 5) | ((t + 1) & 31)]) + struct.pack("<BH", 131, group))
+        messages.append(_data(2, "H", 800))
+        stamps += [t, t + 1]
+        if group != 77:
+            messages.append(bytes([0x80 | (3 << 5) | ((t + 2) & 31), 132]))
+            stamps.append(t + 2)
+    out = _same_as_reference(_fit(*messages))
+    np.testing.assert_array_equal(out.records["timestamp"], stamps)
+    assert out.n_records == 1199
+
+
+def test_runs_of_compressed_timestamps_roll_over_like_the_reference() -> None:
+    messages = [
+        _definition(0, RECORD, [(253, 4, UINT32), (3, 1, UINT8)]),
+        _definition(1, RECORD, [(3, 1, UINT8)]),
+        _data(0, "IB", 1000, 120),
+    ]
+    messages += [bytes([0x80 | (1 << 5) | ((1000 + i) & 31), 121]) for i in range(1, 400)]
+    out = _same_as_reference(_fit(*messages))
+    np.testing.assert_array_equal(out.records["timestamp"], 1000 + np.arange(400))
+
+
+def test_a_group_using_one_layout_on_two_local_types_keeps_record_order() -> None:
+    messages = [_definition(0, RECORD, _RUN_FIELDS), _definition(1, RECORD, _RUN_FIELDS)]
+    messages += [_record(i % 2, i) for i in range(200)]
+    out = _same_as_reference(_fit(*messages))
+    np.testing.assert_array_equal(out.records["timestamp"], 1000 + np.arange(200))
+
+
+def test_a_run_whose_last_record_runs_past_the_data_is_declined() -> None:
+    messages = [_definition(0, RECORD, _RUN_FIELDS)] + [_record(0, i) for i in range(100)]
+    with pytest.raises(FastPathDeclined):
+        decode(_fit(*messages, b"\x00\x01\x02"))
+
+
 def _redescribed(name: bytes, scale: int, first_scale: int = 0xFF) -> bytes:
     """Developer field 1 described again, before a definition repeating the previous one byte for byte."""
     messages = _developer_messages(scale=first_scale)
