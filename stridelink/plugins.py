@@ -10,6 +10,7 @@ from typing import Any
 import pluggy
 
 from stridelink import hookspecs
+from stridelink.entry_points import entry_points
 from stridelink.errors import UnknownExporterError
 from stridelink.models import Exporter, Reader, Rule
 
@@ -64,11 +65,11 @@ def _load_third_party() -> None:
     if _third_party_loaded:
         return
     _third_party_loaded = True
-    import importlib.metadata
-
     allow = os.environ.get(LOAD_ENV)
     wanted = None if allow is None else {name.strip() for name in allow.split(",") if name.strip()}
-    for ep in importlib.metadata.entry_points(group="stridelink"):
+    if wanted == set():
+        return
+    for ep in entry_points("stridelink"):
         if ep.name in BUILTIN_PLUGINS or pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
         if wanted is not None and ep.name not in wanted:
@@ -76,8 +77,9 @@ def _load_third_party() -> None:
         try:
             pm.register(ep.load(), name=ep.name)
             _third_party_order.append(ep.name)
-            if ep.dist is not None:
-                _versions[ep.name] = ep.dist.version
+            version = ep.version()
+            if version is not None:
+                _versions[ep.name] = version
         except Exception as exc:  # a broken plugin must not break stridelink
             print(f"stridelink: plugin {ep.name!r} failed to load: {type(exc).__name__}: {exc}", file=sys.stderr)
 

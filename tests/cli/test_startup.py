@@ -1,5 +1,5 @@
-"""Commands load only what they use: no pandas, numpy, calendar or FIT SDK for help, runs or a plan, and
-plugins are imported when a hook of theirs is called (a broken one is still reported, never a crash)."""
+"""Commands load only what they use: no pandas, numpy, calendar, FIT SDK or importlib.metadata for help, runs or
+a plan, and plugins are imported when a hook of theirs is called (a broken one is still reported, never a crash)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from stridelink import hookspecs
 from stridelink.plugins import BUILTIN_PLUGINS
 
-HEAVY = ("pandas", "numpy", "matplotlib", "icalendar", "garmin_fit_sdk",
+HEAVY = ("pandas", "numpy", "matplotlib", "icalendar", "garmin_fit_sdk", "importlib.metadata",
          "stridelink.cli.demo", "stridelink.cli.report", "stridelink.cli.cohort", "stridelink.demo")
 
 PROBE = """\
