@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stridelink.errors import StridelinkError
-from stridelink.importer import ImportResult, Source, find_sources, import_sources
 from stridelink.models import ExportContext, LogEntry, Plan, Rule
 from stridelink.plan.activities import distinct_runs
 from stridelink.plan.planner import LOOKBACK_DAYS, WalkState
@@ -32,6 +32,9 @@ from stridelink.output import write_file
 from stridelink.store.library import Library
 from stridelink.text import safe
 from stridelink.weeks import current_week, iso_week, monday_of, shift_week, week_start
+
+if TYPE_CHECKING:  # the importer (hashing, archives, worker processes) loads with the first import, not for a plan
+    from stridelink.importer import ImportResult, Source
 
 DEFAULT_REPORT_WEEKS = 12
 
@@ -53,6 +56,8 @@ class Ingested:
 def find_files(inputs: Iterable[str | Path]) -> list[Source | ImportResult]:
     """Files, folders (recursively) and zip archives expanded into what ``ingest`` imports, in a stable order;
     what cannot be imported is already an ImportResult (``rejected``)."""
+    from stridelink.importer import find_sources
+
     return list(find_sources(inputs, set(get_readers())))
 
 
@@ -69,6 +74,8 @@ def ingest(
     Bad files are reported in the results, never raised; ``on_result`` hears of each file as it is done.
     An automatic export that fails goes to ``on_export_error`` (raised without one; the import is saved).
     """
+    from stridelink.importer import ImportResult, Source, import_sources
+
     sources: list[Source | ImportResult] = []
     for item in inputs:
         if isinstance(item, (Source, ImportResult)):

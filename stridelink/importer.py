@@ -15,11 +15,10 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stridelink import sources as discovery
 from stridelink.errors import InvalidDateError, NotARunError, StridelinkError, TrainingSessionFile, UnreadableFileError
@@ -27,6 +26,9 @@ from stridelink.models import Activity, Reader, Signals
 from stridelink.plugins import get_readers, load_plugins, pm
 from stridelink.sources import MAX_FILE_BYTES, MAX_ZIP_MEMBERS, Found, Origin, Source, close_archives
 from stridelink.store.library import DuplicateFileError, Library, PreparedRun, prepare_run
+
+if TYPE_CHECKING:  # worker processes (concurrent.futures, logging) load only for batches that use them
+    from concurrent.futures import Executor, Future
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ZIP_MEMBERS", "ImportResult", "Source", "find_sources", "import_paths", "analyse",
            "load_source"]
@@ -281,7 +283,7 @@ def _submit(items: list[Any], executor: Executor | None) -> _Chunk:
         for job in jobs
     ]
     del jobs
-    outcomes = (w.result() if isinstance(w, Future) else _analyse_job(w) for w in work)
+    outcomes = (_analyse_job(w) if isinstance(w, tuple) else w.result() for w in work)
     return _Chunk(items, outcomes, _held(items))
 
 
