@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from garmin_fit_sdk import Profile
 
 from stridelink import columns as col
 from stridelink.errors import NotARunError, TrainingSessionFile, UnreadableFileError
@@ -23,6 +22,7 @@ from stridelink.medians import median
 from stridelink.models import Activity, Reader
 from stridelink.readers import fitfast
 from stridelink.readers.fitmessages import FIT_EPOCH_S, FastPathDeclined, FitMessages
+from stridelink.readers.fitprofile import enum_values
 from stridelink.samples import NAT_NS, Samples, datetime_of, ns_of, times_ns_from_seconds
 from stridelink.units import SEMICIRCLE_DEG
 
@@ -110,7 +110,7 @@ def _named_sport(session: Mapping[str, Any]) -> dict[str, Any]:
     for key, table in (("sport", "sport"), ("sub_sport", "sub_sport")):
         value = out.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[key] = Profile["types"][table].get(int(value), str(int(value)))
+            out[key] = (enum_values(table) or {}).get(int(value), str(int(value)))
     return out
 
 
@@ -145,7 +145,7 @@ def _words(value: Any, table: str) -> str:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        named = Profile["types"][table].get(int(value))
+        named = (enum_values(table) or {}).get(int(value))
         return named.replace("_", " ") if named else f"{table} {int(value)}"
     return str(value).replace("_", " ")
 
@@ -372,7 +372,7 @@ def device_totals(summary: Mapping[str, Any]) -> dict[str, float]:
 def _product(msgs: FitMessages) -> str | None:
     product = msgs.product
     if product is not None and product.isdigit() and msgs.manufacturer == "garmin":
-        return str(Profile["types"]["garmin_product"].get(int(product), product))
+        return str((enum_values("garmin_product") or {}).get(int(product), product))
     return product
 
 

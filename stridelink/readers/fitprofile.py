@@ -1,20 +1,21 @@
-"""FIT profile tables for the fast decoder, built once from the official profile that garmin-fit-sdk ships.
+"""FIT profile facts for the fast decoder: base types, fields of the messages stridelink reads, enum names.
 
-Only the messages stridelink reads are turned into lookup tables; enum names come straight from the
-profile's types (the same strings fitparse gives for every value both profiles know).
+They come from ``fitprofile_table.py``, generated from the official profile that garmin-fit-sdk ships (see
+``fitprofile_build``), so reading a file never loads the SDK's whole profile; enum names are the profile's
+(the same strings fitparse gives for every value both profiles know).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from garmin_fit_sdk import fit as sdk_fit
-from garmin_fit_sdk.profile import Profile
+from stridelink.readers import fitprofile_table
 
 MESG_FILE_ID = 0
 MESG_SPORT = 12
@@ -27,7 +28,7 @@ MESG_DEVELOPER_DATA_ID = 207
 FIELD_TIMESTAMP = 253
 
 # Types kept as numbers: times stay seconds since the FIT epoch (UTC inside).
-_NUMERIC_TYPES = frozenset({"date_time", "local_date_time"})
+NUMERIC_TYPES = frozenset({"date_time", "local_date_time"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +59,9 @@ class BaseType:
         return bool(raw == self.invalid)
 
 
-def _base_types() -> dict[int, BaseType]:
-    out: dict[int, BaseType] = {}
-    for type_num, spec in sdk_fit.BASE_TYPE_DEFINITIONS.items():
-        ident = type_num | spec["endian_flag"]
-        out[ident] = BaseType(
-            ident=ident,
-            name=sdk_fit.BASE_TYPE_TO_FIELD_TYPE[type_num],
-            size=spec["size"],
-            code=spec["type_code"],
-            invalid=spec["invalid"],
-        )
-    return out
-
-
-BASE_TYPES: Mapping[int, BaseType] = MappingProxyType(_base_types())
+BASE_TYPES: Mapping[int, BaseType] = MappingProxyType(
+    {row[0]: BaseType(*row) for row in fitprofile_table.BASE_TYPES}
+)
 BASE_TYPE_BYTE = BASE_TYPES[0x0D]  # what an unknown base type identifier decodes as
 
 
@@ -112,78 +101,35 @@ class FieldSpec:
         return enum_values(self.type)
 
 
-def _single(values: list[Any], default: float) -> float:
-    return float(values[0]) if len(values) == 1 else default
-
-
-def _components(spec: dict[str, Any], fields: dict[int, dict[str, Any]]) -> tuple[Component, ...]:
-    out = []
-    bit_offset = 0
-    for i, target in enumerate(spec["components"]):
-        bits = int(spec["bits"][i])
-        target_spec = fields.get(target, {})
-        out.append(
-            Component(
-                target=int(target),
-                name=str(target_spec.get("name", f"unknown_{target}")),
-                bits=bits,
-                bit_offset=bit_offset,
-                scale=float(spec["scale"][i]) if i < len(spec["scale"]) else 1.0,
-                offset=float(spec["offset"][i]) if i < len(spec["offset"]) else 0.0,
-                accumulate=bool(target_spec.get("is_accumulated", False)),
-            )
-        )
-        bit_offset += bits
-    return tuple(out)
-
-
-def _units(value: Any) -> str:
-    if isinstance(value, list):
-        return str(value[0]) if len(value) == 1 else ""
-    return str(value or "")
+def _field(row: list[Any]) -> FieldSpec:
+    num, name, type_name, scale, offset, units, components, subfields, refs = row
+    return FieldSpec(
+        num, name, type_name, float(scale), float(offset), units,
+        tuple(Component(c[0], c[1], c[2], c[3], float(c[4]), float(c[5]), c[6]) for c in components),
+        tuple(_field(sub) for sub in subfields), tuple(tuple(ref) for ref in refs),
+    )  # fmt: skip
 
 
 @functools.cache
 def message_fields(mesg_num: int) -> Mapping[int, FieldSpec]:
     """Field number -> spec for one global message number (empty for messages the profile lacks)."""
-    message = Profile["messages"].get(mesg_num)
-    if message is None:
-        return MappingProxyType({})
-    fields: dict[int, dict[str, Any]] = message["fields"]
-    out: dict[int, FieldSpec] = {}
-    for num, spec in fields.items():
-        subfields = tuple(
-            FieldSpec(
-                num=int(num),
-                name=str(sub["name"]),
-                type=str(sub["type"]),
-                scale=_single(sub["scale"], 1.0),
-                offset=_single(sub["offset"], 0.0),
-                units=_units(sub["units"]),
-                components=_components(sub, fields),
-                refs=tuple((int(ref["num"]), int(ref["raw_value"])) for ref in sub["map"]),
-            )
-            for sub in spec["sub_fields"]
-        )
-        out[int(num)] = FieldSpec(
-            num=int(num),
-            name=str(spec["name"]),
-            type=str(spec["type"]),
-            scale=_single(spec["scale"], 1.0),
-            offset=_single(spec["offset"], 0.0),
-            units=_units(spec["units"]),
-            components=_components(spec, fields),
-            subfields=subfields,
-        )
-    return MappingProxyType(out)
+    text = fitprofile_table.MESSAGES.get(mesg_num)
+    if text is None:  # a message the decoder does not read: the SDK's profile knows it
+        from stridelink.readers.fitprofile_build import message_fields_from_sdk
+
+        return MappingProxyType(message_fields_from_sdk(mesg_num))
+    return MappingProxyType({row[0]: _field(row) for row in json.loads(text)})
 
 
 @functools.cache
 def enum_values(type_name: str) -> Mapping[int, str] | None:
     """Raw value -> profile name for an enumerated type; None for plain numbers and times."""
-    if type_name in _NUMERIC_TYPES:
-        return None
-    values = Profile["types"].get(type_name)
-    if not values:
-        return None
-    return MappingProxyType({int(raw): str(name) for raw, name in values.items()})
+    text = fitprofile_table.ENUMS.get(type_name)
+    if text is not None:
+        return MappingProxyType({int(raw): name for raw, name in json.loads(text).items()})
+    if type_name in fitprofile_table.OTHER_ENUMS:
+        from stridelink.readers.fitprofile_build import enum_from_sdk
+
+        values = enum_from_sdk(type_name)
+        return None if values is None else MappingProxyType(values)
+    return None
