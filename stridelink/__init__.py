@@ -1,8 +1,8 @@
 """stridelink: turns the runs your watch records into a weekly ankle mobility and strength plan.
 
 The public API is what ``__all__`` names (docs/plugins.md describes it); plugins use nothing else. Everything in
-the submodules may change between versions. The hook marker, the records and the errors load with the package;
-the rest (the library, the workflow, the registries) when first used, so a command starts quickly.
+the submodules may change between versions. The hook marker and the errors load with the package; the rest (the
+records, the library, the workflow, the registries) when first used, so a command starts quickly.
 """
 
 from __future__ import annotations
@@ -20,27 +20,27 @@ from stridelink.errors import (
     UnreadableFileError,
 )
 from stridelink.hookspecs import hookimpl
-from stridelink.models import (
-    Activity,
-    Adjustment,
-    Change,
-    Exercise,
-    ExportContext,
-    Exporter,
-    LogEntry,
-    NotChecked,
-    Note,
-    Plan,
-    Reader,
-    Rule,
-    RuleContext,
-    Run,
-    Session,
-    Signals,
-    Stage,
-)
 
 if TYPE_CHECKING:  # what the lazily loaded names are, for type checkers
+    from stridelink.models import (
+        Activity,
+        Adjustment,
+        Change,
+        Exercise,
+        ExportContext,
+        Exporter,
+        LogEntry,
+        NotChecked,
+        Note,
+        Plan,
+        Reader,
+        Rule,
+        RuleContext,
+        Run,
+        Session,
+        Signals,
+        Stage,
+    )
     from stridelink.app import Ingested, export_weeks, ingest, log_entry, plan_week, this_week, weeks_from
     from stridelink.plan.programme import Programme, load_programme
     from stridelink.plugins import get_exporter, get_exporters, get_readers, get_rules
@@ -51,6 +51,11 @@ if TYPE_CHECKING:  # what the lazily loaded names are, for type checkers
 
 # Public names loaded on first use: name -> the module that defines it.
 _LAZY = {
+    **dict.fromkeys(  # the records: dataclasses take a few milliseconds to build (--help needs none)
+        ("Activity", "Adjustment", "Change", "Exercise", "ExportContext", "Exporter", "LogEntry", "NotChecked",
+         "Note", "Plan", "Reader", "Rule", "RuleContext", "Run", "Session", "Signals", "Stage"),
+        "stridelink.models",
+    ),
     **dict.fromkeys(
         ("Ingested", "ingest", "log_entry", "plan_week", "export_weeks", "this_week", "weeks_from"), "stridelink.app"
     ),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from stridelink import hookspecs
 from stridelink.entry_points import entry_points
 from stridelink.errors import UnknownExporterError
-from stridelink.models import Exporter, Reader, Rule
+
+if TYPE_CHECKING:
+    from stridelink.models import Exporter, Reader, Rule
 
 LOAD_ENV = "STRIDELINK_LOAD_PLUGINS"
 

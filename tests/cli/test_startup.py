@@ -52,11 +52,12 @@ def test_everyday_commands_load_no_heavy_library(tmp_path: Path, args: list[str]
 
 
 @pytest.mark.slow  # a fresh interpreter
-def test_help_imports_no_command_module_yet_lists_every_command(tmp_path: Path) -> None:
+def test_help_imports_no_command_module_nor_the_records_yet_lists_every_command(tmp_path: Path) -> None:
     from stridelink.cli import BUILTIN_COMMANDS
 
     probe = PROBE.replace("for m in {heavy!r} if m in sys.modules",
-                          "for m in sys.modules if m.startswith('stridelink.cli.') or m == 'stridelink.app'")
+                          "for m in sys.modules if m.startswith('stridelink.cli.') "
+                          "or m in ('stridelink.app', 'stridelink.models')")
     env = dict(os.environ, STRIDELINK_HOME=str(tmp_path / "library"))
     env.pop("STRIDELINK_LOAD_PLUGINS", None)
     done = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True, env=env,
