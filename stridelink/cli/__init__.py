@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import sqlite3
 import sys
 from types import TracebackType
 from typing import Any, NoReturn
@@ -39,7 +38,9 @@ class friendly_errors(contextlib.ContextDecorator):  # noqa: N801 - used as a de
     ) -> None:
         if isinstance(exc, StridelinkError):
             raise click.ClickException(safe(str(exc))) from None
-        if isinstance(exc, sqlite3.Error):  # the database failed under a command (read-only, full disk, damage)
+        # The database failed under a command (read-only, full disk, damage); none can without sqlite3 loaded.
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and isinstance(exc, sqlite3.Error):
             from stridelink.store.library import database_failure
 
             raise click.ClickException(safe(database_failure(exc))) from None
