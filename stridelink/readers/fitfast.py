@@ -61,7 +61,6 @@ def _crc_table() -> np.ndarray:
 _CRC_TABLE = _crc_table()
 _CRC_LIST = [int(v) for v in _CRC_TABLE]
 _CRC_TARGET_LANES = 4096
-_CRC_NUMPY_FROM = 16384  # bytes; below this the plain loop is faster
 
 
 def _crc_table_2() -> np.ndarray:
@@ -135,11 +134,49 @@ def _append_zeros(crc: int, count: int) -> int:
     return crc
 
 
+_CRC_BLOCK = 64  # bytes; a block's CRC is the xor of one table entry per byte
+_CRC_BLOCKS_FROM = 64  # bytes; below this the plain loop is faster
+_CRC_LANES_FROM = 32768  # bytes; from here lanes are faster than blocks
+
+
+@functools.cache
+def _crc_block_tables() -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+    """Entry [j * 256 + b]: the CRC of a block holding byte b at position j and zeros elsewhere; index
+    offsets of the block's positions; the tables of "append a block of zero bytes"."""
+    rows = np.empty((_CRC_BLOCK, 256), dtype=np.uint16)  # row d: byte b followed by d zero bytes
+    rows[0] = _CRC_TABLE
+    done, power = 1, 0
+    while done < _CRC_BLOCK:
+        lo, hi = _zero_shift(power)
+        head = rows[:done]
+        rows[done : 2 * done] = lo[head & 0xFF] ^ hi[head >> 8]
+        done, power = 2 * done, power + 1
+    table = np.ascontiguousarray(rows[::-1]).ravel()  # by position in the block: the last byte has no zeros
+    lo, hi = _zero_shift(_CRC_BLOCK.bit_length() - 1)
+    return table, np.arange(0, _CRC_BLOCK * 256, 256, dtype=np.intp), lo.tolist(), hi.tolist()
+
+
+def _crc16_blocks(data: bytes | memoryview) -> int:
+    """FIT CRC of ``data``: every 64-byte block's CRC by table lookups at once, blocks chained in a loop."""
+    size = len(data)
+    count = -(-size // _CRC_BLOCK)
+    padded = np.zeros(count * _CRC_BLOCK, dtype=np.uint8)  # leading zeros leave a zero-init CRC unchanged
+    padded[padded.size - size :] = np.frombuffer(data, dtype=np.uint8)
+    table, positions, lo, hi = _crc_block_tables()
+    blocks = np.bitwise_xor.reduce(table.take(padded.reshape(count, _CRC_BLOCK) + positions), axis=1)
+    crc = 0
+    for block in blocks.tolist():
+        crc = lo[crc & 0xFF] ^ hi[crc >> 8] ^ block
+    return crc
+
+
 def _crc16_lanes(data: bytes | memoryview) -> int:
     """FIT CRC of ``data``: equal-length lanes advanced together two bytes a step, then joined pairwise."""
     size = len(data)
-    if size < _CRC_NUMPY_FROM:
+    if size < _CRC_BLOCKS_FROM:
         return _crc_py(data)
+    if size < _CRC_LANES_FROM:
+        return _crc16_blocks(data)
     power = max(1, (size // _CRC_TARGET_LANES).bit_length())  # lane length 2**power bytes
     length = 1 << power
     lanes = -(-size // length)

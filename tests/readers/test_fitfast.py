@@ -505,7 +505,7 @@ def test_a_flipped_bit_fails_the_checksum() -> None:
         decode(bytes(data))
 
 
-@pytest.mark.parametrize("size", [0, 1, 16383, 16384, 16385, 70_001, 262_147])
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 771, 16383, 16384, 32767, 32768, 32769, 70_001, 262_147])
 def test_crc_matches_the_sdk_for_every_size(size: int) -> None:
     data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
     assert crc16(data) == CrcCalculator.calculate_crc(data, 0, size)
