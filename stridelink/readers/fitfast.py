@@ -216,13 +216,15 @@ class _Def:
 
     mesg: int
     big: bool
-    fields: list[tuple[int, int, BaseType, int]]  # (field number, size, base type, offset in the row)
+    fields: tuple[tuple[int, int, BaseType, int], ...]  # (field number, size, base type, offset in the row)
     dev_fields: list[tuple[_DevField, int, int, int]]  # (description, size, offset in the row, field number)
     size: int
+    spec: bytes  # the definition's bytes from its architecture byte to its last native field
     offsets: list[int] = field(default_factory=list)  # data message header offsets
     positions: list[int] = field(default_factory=list)  # offsets of every definition message of this layout
     has_timestamp: bool = False
     reader: tuple[struct.Struct, list[tuple[int, int, Any]]] | None = None  # built on first use
+    shown: tuple[tuple[int, FieldSpec | None, Any, Any], ...] | None = None  # _message_dict's plan
 
     @property
     def endian(self) -> str:
@@ -253,21 +255,12 @@ def _decline(reason: str) -> FastPathDeclined:
 def _read_definition(buf: bytes, pos: int, end: int, header: int, stream: _Stream) -> tuple[_Def, int]:
     if pos + 6 > end:
         raise _decline("definition message runs past the data")
-    big = buf[pos + 2] != 0
-    (mesg,) = struct.unpack_from(">H" if big else "<H", buf, pos + 3)
     count = buf[pos + 5]
     p = pos + 6
     if p + 3 * count > end:
         raise _decline("definition message runs past the data")
-    fields: list[tuple[int, int, BaseType, int]] = []
-    offset = 0
-    for i in range(count):
-        num, size, ident = buf[p + 3 * i], buf[p + 3 * i + 1], buf[p + 3 * i + 2]
-        base = BASE_TYPES.get(ident, BASE_TYPE_BYTE)
-        if size == 0 or size % base.size:
-            raise _decline(f"field size {size} does not fit base type {base.name}")
-        fields.append((num, size, base, offset))
-        offset += size
+    spec = buf[pos + 2 : p + 3 * count]
+    mesg, big, fields, offset, has_timestamp = _native_fields(spec)
     p += 3 * count
     dev_fields: list[tuple[_DevField, int, int, int]] = []
     if header & 0x20:
@@ -287,9 +280,27 @@ def _read_definition(buf: bytes, pos: int, end: int, header: int, stream: _Strea
             dev_fields.append((described, size, offset, num))
             offset += size
         p += 3 * dev_count
-    has_timestamp = any(num == FIELD_TIMESTAMP for num, *_rest in fields)
-    layout = _Def(mesg, big, fields, dev_fields, offset, has_timestamp=has_timestamp)
+    layout = _Def(mesg, big, fields, dev_fields, offset, spec, has_timestamp=has_timestamp)
     return layout, p
+
+
+@functools.lru_cache(maxsize=1024)
+def _native_fields(spec: bytes) -> tuple[int, bool, tuple[tuple[int, int, BaseType, int], ...], int, bool]:
+    """(global message number, big-endian, fields, row size, has a timestamp) of a definition's bytes from
+    its architecture byte on. Watches repeat their definitions from file to file: read once per process."""
+    big = spec[0] != 0
+    mesg = (spec[1] << 8) | spec[2] if big else spec[1] | (spec[2] << 8)
+    fields = []
+    offset = 0
+    for i in range(4, len(spec), 3):
+        num, size, ident = spec[i], spec[i + 1], spec[i + 2]
+        base = BASE_TYPES.get(ident, BASE_TYPE_BYTE)
+        if size == 0 or size % base.size:
+            raise _decline(f"field size {size} does not fit base type {base.name}")
+        fields.append((num, size, base, offset))
+        offset += size
+    has_timestamp = any(num == FIELD_TIMESTAMP for num, *_rest in fields)
+    return mesg, big, tuple(fields), offset, has_timestamp
 
 
 def _layout(buf: bytes, pos: int, end: int, header: int, stream: _Stream) -> tuple[_Def, int]:
@@ -537,21 +548,27 @@ _STRING, _BYTES, _INT, _FLOAT, _INTS, _FLOATS = range(6)
 def _row_reader(definition: _Def) -> tuple[struct.Struct, list[tuple[int, int, Any]]]:
     """One struct for the whole row, and per field (kind, item count, invalid value)."""
     if definition.reader is None:
-        fmt = [definition.endian]
-        plan: list[tuple[int, int, Any]] = []
-        for _num, size, base, _off in definition.fields:
-            if base.is_string or base.is_byte:
-                fmt.append(f"{size}s")
-                plan.append((_STRING if base.is_string else _BYTES, 1, None))
-                continue
-            count = size // base.size
-            fmt.append(f"{count}{base.code}")
-            if base.is_float:
-                plan.append((_FLOAT if count == 1 else _FLOATS, count, None))
-            else:
-                plan.append((_INT if count == 1 else _INTS, count, base.invalid))
-        definition.reader = (struct.Struct("".join(fmt)), plan)
+        definition.reader = _row_struct(definition.spec)
     return definition.reader
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_struct(spec: bytes) -> tuple[struct.Struct, list[tuple[int, int, Any]]]:
+    _mesg, big, fields, _size, _stamped = _native_fields(spec)
+    fmt = [">" if big else "<"]
+    plan: list[tuple[int, int, Any]] = []
+    for _num, size, base, _off in fields:
+        if base.is_string or base.is_byte:
+            fmt.append(f"{size}s")
+            plan.append((_STRING if base.is_string else _BYTES, 1, None))
+            continue
+        count = size // base.size
+        fmt.append(f"{count}{base.code}")
+        if base.is_float:
+            plan.append((_FLOAT if count == 1 else _FLOATS, count, None))
+        else:
+            plan.append((_INT if count == 1 else _INTS, count, base.invalid))
+    return struct.Struct("".join(fmt)), plan
 
 
 def _raw_values(buf: bytes, pos: int, definition: _Def) -> list[Any]:
@@ -627,37 +644,79 @@ def _component_raw(raw: Any, bits: int, bit_offset: int) -> Any:
     return raw
 
 
-def _message_dict(buf: bytes, pos: int, definition: _Def, timestamp: int | None) -> dict[str, Any]:
-    """One data message as profile name -> value, the first valid value of a name winning."""
-    specs = message_fields(definition.mesg)
-    nums = [f[0] for f in definition.fields]
-    raws = _raw_values(buf, pos, definition)
-    row: dict[str, Any] = {}
-    for num, raw in zip(nums, raws):
-        if raw is None:
-            continue  # invalid: neither the field nor its components give a value
+def _dict_plan(definition: _Def) -> tuple[tuple[int, FieldSpec | None, Any, Any], ...]:
+    if definition.shown is None:
+        definition.shown = _shown_fields(definition.spec)
+    return definition.shown
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown_fields(layout: bytes) -> tuple[tuple[int, FieldSpec | None, Any, Any], ...]:
+    """Per field of a layout: (row index, profile spec, sub-field choices, plain rendering).
+
+    Sub-field choices are (sub-field, ((row index, raw value), ...)) in profile order: the first sub-field
+    whose reference matches any field of that number applies. A plain rendering (name, enum, scale, offset,
+    is_bool) is given for specs with neither sub-fields nor components; an unknown field has its name there.
+    Layouts recur across files of one watch: this is worked out once per layout.
+    """
+    mesg, _big, fields, _size, _stamped = _native_fields(layout)
+    nums = [num for num, *_rest in fields]
+    specs = message_fields(mesg)
+    plan: list[tuple[int, FieldSpec | None, Any, Any]] = []
+    for index, num in enumerate(nums):
         spec = specs.get(num)
         if spec is None:
-            row.setdefault(f"unknown_{num}", raw)
+            plan.append((index, None, (), f"unknown_{num}"))
             continue
-        if spec.subfields:
-            spec = _resolve(spec, nums, raws)
-        for comp in spec.components:
-            _put_component(row, comp, raw, specs, nums, raws)
-        enum = spec.enum
+        choices = tuple(
+            (sub, tuple((i, raw) for ref, raw in sub.refs for i, fnum in enumerate(nums) if fnum == ref))
+            for sub in spec.subfields
+        )
+        plain = None
+        if not spec.subfields and not spec.components:
+            plain = (spec.name, spec.enum, spec.scale, spec.offset, spec.is_bool)
+        plan.append((index, spec, choices, plain))
+    return tuple(plan)
+
+
+def _message_dict(buf: bytes, pos: int, definition: _Def, timestamp: int | None) -> dict[str, Any]:
+    """One data message as profile name -> value, the first valid value of a name winning."""
+    raws = _raw_values(buf, pos, definition)
+    row: dict[str, Any] = {}
+    setdefault = row.setdefault
+    for index, spec, choices, plain in _dict_plan(definition):
+        raw = raws[index]
+        if raw is None:
+            continue  # invalid: neither the field nor its components give a value
+        if spec is None:
+            setdefault(plain, raw)
+            continue
+        if plain is not None:
+            name, enum, scale, offset, is_bool = plain
+        else:
+            for sub, refs in choices:
+                if any(raws[i] == ref_raw for i, ref_raw in refs):
+                    spec = sub
+                    break
+            if spec.components:
+                specs = message_fields(definition.mesg)
+                nums = [f[0] for f in definition.fields]
+                for comp in spec.components:
+                    _put_component(row, comp, raw, specs, nums, raws)
+            name, enum, scale, offset, is_bool = spec.name, spec.enum, spec.scale, spec.offset, spec.is_bool
         value = enum.get(raw, raw) if enum is not None and not isinstance(raw, tuple) else raw
-        if spec.scale != 1 or spec.offset:
-            value = _scaled(value, spec.scale, spec.offset)
-        if spec.is_bool:
+        if scale != 1 or offset:
+            value = _scaled(value, scale, offset)
+        if is_bool:
             value = bool(value)
-        row.setdefault(spec.name, value)
+        setdefault(name, value)
     row_start = pos + 1
     for described, size, off, _num in definition.dev_fields:
         value = _raw_one(buf, row_start + off, size, described.base, definition.endian)
         if value is not None:
-            row.setdefault("dev:" + described.name, _dev_scaled(value, described))
+            setdefault("dev:" + described.name, _dev_scaled(value, described))
     if timestamp is not None:
-        row.setdefault("timestamp", timestamp)
+        setdefault("timestamp", timestamp)
     return row
 
 
